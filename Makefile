@@ -1,0 +1,46 @@
+# Feature Atlas. `make atlas` builds the atlas; `make test` runs the suite. The first call makes .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The torch builds this project is tested with; pip takes them from the local wheel store where there is one.
+TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
+CONFIG ?= content/atlas.toml
+STORE ?= .atlas-cache
+RUNNER ?= local
+DEVICE ?=
+ATLAS_FLAGS ?=
+
+.PHONY: install atlas preview site serve post-videos bench test test-fast clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH_PINS)
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+atlas: install
+	$(BIN)/atlas build --config $(CONFIG) --store $(STORE) --runner $(RUNNER) $(if $(DEVICE),--device $(DEVICE)) $(ATLAS_FLAGS)
+
+preview:
+	$(MAKE) atlas CONFIG=content/preview.toml STORE=.atlas-cache
+
+site: install
+	$(BIN)/atlas site --store $(STORE) --out site
+
+serve: site
+	$(BIN)/python -m http.server --directory site 8000
+
+post-videos: install
+	$(BIN)/atlas post-videos --config $(CONFIG) --store $(STORE)
+
+bench: install
+	$(BIN)/atlas bench
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf site .pytest_cache

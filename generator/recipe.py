@@ -1,0 +1,128 @@
+"""The recipe as data: every improvement from the post is a named, composable setting.
+
+The ladder replays the post stage by stage; each stage adds one improvement to the one before:
+
+    0 naive      uniform random image in [0, 1], Adam, loss = -logit
+    1 sgd        SGD (with momentum) instead of Adam
+    2 gray-init  start from gray (0.5) plus tiny noise
+    3 robust     random jitter, scale and rotation every step (transformation robustness)
+    4 l2         L2 penalty on the image (pulls it toward gray)
+    5 blur       blur the image every few steps
+    + fourier    beyond the post: decorrelated Fourier parameterization (Olah et al. 2017)
+      full       every improvement that helps, tuned by `make bench`
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from generator.errors import AtlasError
+
+
+@dataclass(frozen=True)
+class Recipe:
+    stage: str = "custom"
+    steps: int = 128
+    size: int = 224  # side of the optimized image, px
+    seed: int = 0
+    # parameterization (params.py)
+    param: str = "pixel"  # "pixel" | "fourier"
+    init: str = "uniform"  # "uniform": U[0, 1]; "gray": 0.5 + init_noise * N(0, 1)
+    init_noise: float = 0.01
+    decay_power: float = 1.0  # fourier: 1/f^decay spectrum scaling
+    # optimizer
+    optimizer: str = "adam"  # "adam" | "sgd"
+    lr: float = 0.05
+    lr_end: float = 1.0  # final lr as a fraction of lr (cosine decay); 1.0 = constant
+    momentum: float = 0.9  # sgd only
+    # transformation robustness (transforms.py): drawn per target, per step
+    jitter: int = 0  # max shift, px (of a 224 px image; scaled with size)
+    scale: tuple[float, float] = (1.0, 1.0)
+    rotate: float = 0.0  # max |angle|, degrees
+    view: int = 0  # side the model sees each step, px (0 = size); smaller is faster
+    # regularizers
+    l2: float = 0.0  # weight of mean squared distance from gray
+    blur_sigma: float = 0.0  # px
+    blur_every: int = 0  # steps; 0 = never
+    blur_until: float = 1.0  # stop blurring after this fraction of the steps
+    # recording
+    frames: int = 64  # at most this many video frames, dense early, sparse late
+
+    def __post_init__(self):
+        checks = [
+            (self.steps >= 1, "steps must be >= 1"),
+            (16 <= self.size <= 2048, "size must be 16..2048 px"),
+            (self.param in ("pixel", "fourier"), "param must be 'pixel' or 'fourier'"),
+            (self.init in ("uniform", "gray"), "init must be 'uniform' or 'gray'"),
+            (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
+            (self.lr > 0, "lr must be > 0"),
+            (0 < self.lr_end <= 1, "lr_end must be in (0, 1]"),
+            (self.jitter >= 0 and self.rotate >= 0, "jitter and rotate must be >= 0"),
+            (0 < self.scale[0] <= self.scale[1], "scale must be [min, max] with 0 < min <= max"),
+            (self.view == 0 or 16 <= self.view, "view must be 0 or >= 16 px"),
+            (self.l2 >= 0 and self.blur_sigma >= 0 and self.blur_every >= 0, "l2 and blur must be >= 0"),
+            (self.frames >= 2, "frames must be >= 2"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise AtlasError(f"recipe: {message}")
+
+    def with_(self, **overrides) -> "Recipe":
+        """A copy with some knobs changed; unknown knobs are an error naming the known ones."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise AtlasError(f"unknown recipe setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        if "scale" in overrides:
+            overrides["scale"] = tuple(float(v) for v in overrides["scale"])
+        return dataclasses.replace(self, **overrides)
+
+    def knobs(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# Each stage: (what it adds, the knobs it changes relative to the previous stage).
+LADDER: list[tuple[str, str, dict]] = [
+    ("naive", "uniform random image, Adam, loss = -logit", dict(param="pixel", init="uniform", optimizer="adam", lr=0.05)),
+    ("sgd", "SGD with momentum instead of Adam", dict(optimizer="sgd", lr=400.0)),
+    ("gray-init", "start near gray: 0.5 plus tiny noise", dict(init="gray")),
+    ("robust", "random jitter, scale and rotation every step", dict(jitter=8, scale=(0.9, 1.1), rotate=10.0)),
+    ("l2", "L2 penalty pulling the image toward gray", dict(l2=2.0)),
+    ("blur", "Gaussian blur every few steps", dict(blur_sigma=1.0, blur_every=4)),
+]
+POST_STAGES = [name for name, _, _ in LADDER]
+
+# Beyond the post: the decorrelated Fourier parameterization on top of the post's full ladder.
+EXTRA: dict[str, tuple[str, dict]] = {
+    "fourier": ("decorrelated Fourier parameterization (Lucid), Adam", dict(param="fourier", optimizer="adam", lr=0.05, blur_sigma=0.0, blur_every=0)),
+}
+
+# The tuned default: see README "Benchmark" for how each setting was chosen.
+FULL = dict(
+    param="fourier", init="gray", optimizer="adam", lr=0.05, lr_end=1.0,
+    jitter=8, scale=(0.9, 1.1), rotate=10.0, view=0, l2=2.0, blur_sigma=1.0, blur_every=4, blur_until=1.0,
+)
+
+STAGES = POST_STAGES + list(EXTRA) + ["full"]
+
+STAGE_NOTES = {name: note for name, note, _ in LADDER} | {k: v[0] for k, v in EXTRA.items()} | {
+    "full": "every improvement that helps, tuned by the benchmark"
+}
+
+
+def stage_recipe(stage: str = "full", **overrides) -> Recipe:
+    """The recipe of a ladder stage (cumulative: 'l2' includes sgd, gray-init and robust), plus overrides."""
+    if stage not in STAGES:
+        raise AtlasError(f"unknown recipe stage {stage!r}; known: {', '.join(STAGES)}")
+    knobs: dict = {}
+    if stage == "full":
+        knobs.update(FULL)
+    else:
+        for name, _, changes in LADDER:
+            knobs.update(changes)
+            if name == stage:
+                break
+        if stage in EXTRA:
+            knobs.update(EXTRA[stage][1])
+    return Recipe(stage=stage).with_(**knobs).with_(**overrides)

@@ -1,0 +1,15 @@
+import pytest
+
+from tests.tiny import tiny_model
+
+
+@pytest.fixture
+def tiny():
+    return tiny_model()
+
+
+@pytest.fixture(scope="session")
+def lite0():
+    from generator.models import load_model
+
+    return load_model("efficientnet_lite0")

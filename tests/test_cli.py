@@ -1,0 +1,43 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def atlas(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_help_everywhere():
+    for cmd in [[], ["render"], ["layers"]]:
+        out = atlas(*cmd, "--help")
+        assert out.returncode == 0 and "usage: atlas" in out.stdout
+
+
+def test_render_writes_image_frames_and_metrics(tmp_path):
+    out = atlas("render", "hen", "_blocks.3:2", "--model", "efficientnet_lite0", "--steps", "4", "--size", "64",
+                "--set", "frames=3", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    folder = tmp_path / "class-008"
+    assert (folder / "final.png").stat().st_size > 0
+    assert sorted(p.name for p in (folder / "frames").iterdir()) == ["step-0000.png", "step-0001.png", "step-0004.png"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["target"]["label"] == "hen" and len(metrics["values"]) == 4 and len(metrics["top5"]) == 5
+    assert metrics["recipe"]["steps"] == 4 and metrics["model"]["name"] == "efficientnet_lite0"
+    assert (tmp_path / "channel-_blocks.3-2" / "final.png").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["render", "crane", "--model", "efficientnet_lite0"], "'crane' is ambiguous"),
+    (["render", "hne", "--model", "efficientnet_lite0"], "unknown class 'hne'"),
+    (["render", "nolayer:3", "--model", "efficientnet_lite0"], "unknown layer 'nolayer'"),
+    (["render", "hen", "--model", "efficientnet_lite0", "--recipe", "nope"], "unknown recipe stage 'nope'"),
+    (["render", "hen", "--model", "efficientnet_lite0", "--set", "lr"], "--set expects KNOB=VALUE"),
+    (["render", "hen", "--model", "efficientnet_lite0", "--out", "/proc/atlas-out"], "cannot write to /proc/atlas-out"),
+])
+def test_bad_input_is_one_line_without_traceback(args, message):
+    out = atlas(*args)
+    assert out.returncode == 2
+    assert out.stderr.startswith("atlas: error: ") and message in out.stderr
+    assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1

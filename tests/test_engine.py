@@ -1,0 +1,101 @@
+"""The render engine's mechanics on a tiny model: ladder, batching, determinism, NaN, frozen weights."""
+
+import numpy as np
+import pytest
+import torch
+
+from generator.errors import AtlasError
+from generator.recipe import POST_STAGES, STAGES, stage_recipe
+from generator.render import frame_schedule, render_batch
+from generator.targets import ChannelTarget, class_target
+
+SMALL = dict(steps=12, size=32, frames=6)
+
+
+def assert_same_image(a, b):
+    """Equal up to float rounding: batched convolutions may sum in another order (off by at most 1/255, rarely)."""
+    diff = np.abs(a.astype(int) - b.astype(int))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.999
+
+
+def test_ladder_is_cumulative_and_follows_the_post():
+    r = {s: stage_recipe(s) for s in STAGES}
+    assert POST_STAGES == ["naive", "sgd", "gray-init", "robust", "l2", "blur"]
+    assert (r["naive"].init, r["naive"].optimizer, r["naive"].param) == ("uniform", "adam", "pixel")
+    assert r["naive"].jitter == 0 and r["naive"].l2 == 0 and r["naive"].blur_every == 0
+    assert r["sgd"].optimizer == "sgd" and r["sgd"].init == "uniform"
+    assert r["gray-init"].init == "gray" and r["gray-init"].optimizer == "sgd"
+    assert r["robust"].jitter > 0 and r["robust"].rotate > 0 and r["robust"].scale != (1.0, 1.0)
+    assert r["l2"].l2 > 0 and r["l2"].jitter == r["robust"].jitter
+    assert r["blur"].blur_every > 0 and r["blur"].blur_sigma > 0 and r["blur"].l2 == r["l2"].l2
+    assert r["fourier"].param == "fourier"
+    full = r["full"]  # the post's improvements stay in the tuned recipe
+    assert full.init == "gray" and full.jitter > 0 and full.l2 > 0 and full.blur_every > 0
+
+
+def test_unknown_stage_and_knob_are_clear_errors():
+    with pytest.raises(AtlasError, match="unknown recipe stage 'bogus'"):
+        stage_recipe("bogus")
+    with pytest.raises(AtlasError, match="unknown recipe setting 'lrr'"):
+        stage_recipe("full", lrr=0.1)
+    with pytest.raises(AtlasError, match="steps must be >= 1"):
+        stage_recipe("full", steps=0)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_stage_raises_its_objective(tiny, stage):
+    recipe = stage_recipe(stage, **SMALL)
+    targets = [class_target(3), ChannelTarget("block.0", 5)]
+    for r in render_batch(tiny, targets, recipe):
+        assert r.ok, r.error
+        assert r.image.shape == (32, 32, 3) and r.image.dtype == np.uint8
+        assert len(r.values) == recipe.steps
+        assert r.values[-1] > r.values[0], (stage, r.target, r.values)
+        assert [s for s, _ in r.frames] == frame_schedule(recipe.steps, recipe.frames)
+        assert len(r.top5) == 5
+    assert len(render_batch(tiny, [class_target(3)], recipe)[0].probs) == recipe.steps
+
+
+def test_frame_schedule_is_dense_early_and_sparse_late():
+    steps = frame_schedule(128, 64)
+    assert steps[0] == 0 and steps[-1] == 128 and len(steps) <= 64
+    gaps = np.diff(steps)
+    assert gaps[:5].max() <= 1 and gaps[-5:].min() >= 3
+
+
+def test_batch_composition_does_not_change_a_target(tiny):
+    recipe = stage_recipe("full", **SMALL)
+    alone = render_batch(tiny, [class_target(7)], recipe)[0]
+    mixed = render_batch(tiny, [class_target(1), ChannelTarget("stem.0", 2), class_target(7)], recipe)[2]
+    assert_same_image(alone.image, mixed.image)
+    np.testing.assert_allclose(alone.values, mixed.values, rtol=1e-5)
+
+
+def test_fixed_seed_is_deterministic_and_seeds_differ(tiny):
+    recipe = stage_recipe("robust", **SMALL)
+    a = render_batch(tiny, [class_target(5)], recipe)[0].image
+    b = render_batch(tiny, [class_target(5)], recipe)[0].image
+    c = render_batch(tiny, [class_target(5)], recipe.with_(seed=1))[0].image
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_nan_stops_only_its_target(tiny):
+    recipe = stage_recipe("full", **SMALL)
+    targets = [class_target(1), ChannelTarget("probe", 0), ChannelTarget("stem.0", 3)]
+    results = render_batch(tiny, targets, recipe)
+    assert not results[1].ok and "NaN/Inf at step 0" in results[1].error and results[1].image is None
+    assert results[0].ok and results[2].ok
+    clean = render_batch(tiny, [targets[0], targets[2]], recipe)
+    for r, c in zip([results[0], results[2]], clean):
+        assert_same_image(r.image, c.image)
+        assert np.isfinite(r.values).all()
+
+
+def test_weights_are_frozen_and_untouched(tiny):
+    before = {k: v.clone() for k, v in tiny.net.state_dict().items()}
+    assert not any(p.requires_grad for p in tiny.net.parameters())
+    render_batch(tiny, [class_target(2)], stage_recipe("naive", **SMALL))
+    assert all(p.grad is None for p in tiny.net.parameters())
+    for k, v in tiny.net.state_dict().items():
+        assert torch.equal(v, before[k])
