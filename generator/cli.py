@@ -91,6 +91,30 @@ def cmd_layers(args) -> int:
     return 0
 
 
+def cmd_build(args) -> int:
+    from generator.build import load_build_model, run_build
+    from generator.config import load_config
+    from generator.runners import make_runner_factory
+
+    config = load_config(Path(args.config))
+    factory = make_runner_factory(args.runner, address=args.address)
+    model = load_build_model(config, args.model, args.device)
+    gpu = str(args.device).startswith("cuda")
+    batch = args.batch or (config.build.gpu_batch if gpu else config.build.batch)
+    report = run_build(config, Path(args.store), None if args.no_site else Path(args.out), model=model,
+                       runner_factory=factory, device_name=str(args.device), batch_size=batch,
+                       retry_failed=args.retry_failed, limit=args.limit)
+    return report.exit_code
+
+
+def cmd_site(args) -> int:
+    from generator.site import build_site
+
+    info = build_site(Path(args.store), Path(args.out))
+    print(f"atlas: site in {args.out}/: {info}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atlas", description="Feature Atlas: render class and channel visualizations into a static site.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -104,6 +128,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=8, help="targets per batch (default: 8)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("build", help="render what is missing from the atlas and rebuild the site (make atlas)",
+                       description="Plan the atlas from a config, render missing jobs into the store, rebuild the site.")
+    p.add_argument("--config", default="content/atlas.toml", help="atlas config (default: content/atlas.toml)")
+    p.add_argument("--store", default=".atlas-cache", help="artifact store (default: .atlas-cache/)")
+    p.add_argument("--out", default="site", help="site folder (default: site/)")
+    p.add_argument("--model", help="override the config's model (never falls back)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
+    p.add_argument("--batch", type=int, help="targets per batch (default: the config's batch / gpu_batch)")
+    p.add_argument("--runner", default="local", choices=["local", "ray"], help="where jobs run (default: local)")
+    p.add_argument("--address", help="Ray cluster address (with --runner ray; default: start a local one)")
+    p.add_argument("--retry-failed", action="store_true", help="render failed jobs again")
+    p.add_argument("--limit", type=int, help="render at most N missing jobs this run")
+    p.add_argument("--no-site", action="store_true", help="only render into the store")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("site", help="re-template site/ from the store alone (no torch, seconds)")
+    p.add_argument("--store", default=".atlas-cache", help="artifact store (default: .atlas-cache/)")
+    p.add_argument("--out", default="site", help="site folder (default: site/)")
+    p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("layers", help="list a model's addressable layers and channel counts")
     p.add_argument("model", help="model name, e.g. resnet18 or efficientnet_lite0")

@@ -182,7 +182,8 @@ def download_weights(weights, timeout_s: float) -> dict:
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout_s)
     try:
-        return weights.get_state_dict(progress=False, check_hash=True)
+        with contextlib.redirect_stderr(io.StringIO()):  # torch.hub prints "Downloading: ..." even when it fails
+            return weights.get_state_dict(progress=False, check_hash=True)
     finally:
         socket.setdefaulttimeout(old)
 
@@ -206,3 +207,29 @@ def load_model(name: str = DEFAULT_MODEL, *, weights: str | None = "DEFAULT", fa
     if device is not None:
         model.to(device)
     return model
+
+
+def stage_outputs(model: LoadedModel) -> list[str]:
+    """The output of each stage: the last block before the width changes, among the blocks of the
+    network's top-level containers ('layer1.0', '_blocks.3', 'features.4'). ResNet18 -> layer1.1 ..
+    layer4.1; EfficientNet-Lite0 -> _blocks.0, .2, .4, .7, .10, .14, .15."""
+    channels = model.layer_channels()
+    top = {name for name, m in model.net.named_children() if isinstance(m, (nn.Sequential, nn.ModuleList))}
+    blocks = [n for n in channels if n.count(".") == 1 and n.split(".")[0] in top]
+    return [n for i, n in enumerate(blocks) if i + 1 == len(blocks) or channels[blocks[i + 1]] != channels[n]]
+
+
+def classifier_drive(model: LoadedModel, layer: str, channels: list[int], k: int = 5) -> dict[str, list] | None:
+    """For a layer that feeds the final linear classifier through global pooling, the k classes each
+    channel's activation raises most (largest weights); None where that is not meaningful."""
+    linears = [m for m in model.net.modules() if isinstance(m, nn.Linear)]
+    if not linears or layer != stage_outputs(model)[-1]:
+        return None
+    fc = linears[-1]
+    if fc.in_features != model.layer_channels()[layer] or fc.out_features != 1000:
+        return None
+    out = {}
+    for c in channels:
+        w, idx = fc.weight[:, c].detach().float().cpu().topk(k)
+        out[str(c)] = [[int(i), round(float(v), 4)] for v, i in zip(w, idx)]
+    return out
