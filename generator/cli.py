@@ -115,6 +115,12 @@ def cmd_site(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from generator.bench import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atlas", description="Feature Atlas: render class and channel visualizations into a static site.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -148,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", default=".atlas-cache", help="artifact store (default: .atlas-cache/)")
     p.add_argument("--out", default="site", help="site folder (default: site/)")
     p.set_defaults(func=cmd_site)
+
+    p = sub.add_parser("bench", help="quality and speed benchmark (make bench); `atlas bench --help` for options",
+                       add_help=False)
+    p.add_argument("bench_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("layers", help="list a model's addressable layers and channel counts")
     p.add_argument("model", help="model name, e.g. resnet18 or efficientnet_lite0")
