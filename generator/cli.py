@@ -36,27 +36,29 @@ def recipe_from_args(args):
 
 def cmd_render(args) -> int:
     from generator.models import DEFAULT_MODEL, OFFLINE_MODEL, load_model
+    from generator.targets import parse_target
 
     recipe = recipe_from_args(args)
+    targets = [parse_target(t) for t in args.targets]  # fail on a bad class before loading a model
+    try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AtlasError(f"cannot write to {args.out}: {exc.strerror}") from None
     explicit = args.model is not None
     model = load_model(args.model or DEFAULT_MODEL, fallback=None if explicit else OFFLINE_MODEL,
                        device=args.device, warn=lambda m: print(m, file=sys.stderr))
-    failed = render_targets(model, args.targets, recipe, Path(args.out), batch_size=args.batch)
+    failed = render_targets(model, targets, recipe, Path(args.out), batch_size=args.batch)
     return 1 if failed else 0
 
 
-def render_targets(model, texts: list[str], recipe, out: Path, batch_size: int) -> int:
+def render_targets(model, targets: list, recipe, out: Path, batch_size: int) -> int:
     """`atlas render`: final PNG, frames and metrics.json per target under out/<target id>/. Returns failures."""
     import imageio.v3 as iio
 
     from generator.render import render_batch
-    from generator.targets import resolve_targets
+    from generator.targets import check_targets
 
-    targets = resolve_targets(texts, model)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AtlasError(f"cannot write to {out}: {exc.strerror}") from None
+    check_targets(targets, model)
     failed = 0
     print(f"atlas: rendering {len(targets)} target(s) with {model.name} on {model.device}, recipe {recipe.stage}, "
           f"{recipe.steps} steps at {recipe.size} px", file=sys.stderr)
@@ -121,6 +123,72 @@ def cmd_bench(args) -> int:
     return bench_main(args.bench_args)
 
 
+def cmd_embed(args) -> int:
+    """`atlas embed TARGET...`: a ready-to-paste snippet per class or channel video."""
+    import os
+
+    from generator.embed import read_manifest, resolve_media, snippet
+
+    store = Path(args.store)
+    manifest = read_manifest(store)
+    base = args.base_url if args.base_url is not None else os.environ.get("ATLAS_BASE_URL")
+    if base is None and args.format in ("html", "markdown"):
+        print("atlas: URLs are root-relative (/media/...); pass --base-url https://USER.github.io/REPO "
+              "(or set ATLAS_BASE_URL) when the atlas is served elsewhere", file=sys.stderr)
+    for text in args.targets:
+        media = resolve_media(text, store, manifest)
+        print(snippet(media, args.format, base, args.atlas_url, autoplay=args.autoplay))
+    return 0
+
+
+def cmd_export(args) -> int:
+    """`atlas export TARGET... --to BLOG/static/atlas`: copy videos + posters (+ PNGs), print the snippets."""
+    from generator.embed import (export_media, post_videos_summary, read_manifest, resolve_media, snippet,
+                                 url_for_folder, write_post_videos)
+
+    if not args.targets and not args.post_videos:
+        raise AtlasError("name at least one TARGET (e.g. hen, 8, layer4.1:37), or pass --post-videos")
+    store, to = Path(args.store), Path(args.to)
+    manifest = read_manifest(store)
+    if manifest is None:
+        raise AtlasError(f"no atlas in {store} (no manifest.json): run `make atlas` first, or pass --store DIR")
+    media = [resolve_media(t, store, manifest) for t in args.targets]
+    written = export_media(media, to, final=not args.no_png)
+    total = sum(b for _, b in written)
+    if written:
+        print(f"atlas: exported {len(media)} video(s) to {to}/media/: {len(written)} files, {total / 1e6:.2f} MB",
+              file=sys.stderr)
+    if args.post_videos:
+        rows = write_post_videos(store, to, strict=True)
+        print(post_videos_summary(rows, to), file=sys.stderr)
+    if media:
+        url = args.url if args.url is not None else url_for_folder(to)
+        # shortcodes resolve a relative base with the blog's own base URL (get_url / relURL)
+        base = url if args.format in ("html", "markdown") else (url.lstrip("/") if url.startswith("/") else url)
+        if args.format in ("zola", "hugo") and base == "atlas":
+            base = None  # the shortcodes' default
+        for m in media:
+            print(snippet(m, args.format, base, args.atlas_url, autoplay=args.autoplay,
+                          link=args.atlas_url is not None))
+    return 0
+
+
+def cmd_post_videos(args) -> int:
+    """`make post-videos`: render the ladder stages the blog post embeds, write site/blog/app1.mp4 ..."""
+    from generator.build import load_build_model, run_build
+    from generator.config import load_config
+    from generator.embed import check_post_videos
+    from generator.runners import LocalRunner
+
+    config = load_config(Path(args.config))
+    check_post_videos(config.ladder.post_dir, config.ladder.post_videos, list(config.ladder.stages))
+    model = load_build_model(config, args.model, args.device)
+    report = run_build(config, Path(args.store), Path(args.out), model=model, runner_factory=LocalRunner,
+                       device_name=str(args.device), batch_size=config.build.batch,
+                       retry_failed=args.retry_failed, only_stages=list(config.ladder.post_videos))
+    return report.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atlas", description="Feature Atlas: render class and channel visualizations into a static site.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -164,6 +232,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model name, e.g. resnet18 or efficientnet_lite0")
     p.add_argument("--random-weights", action="store_true", help="skip loading weights (names and counts do not depend on them)")
     p.set_defaults(func=cmd_layers)
+
+    formats = ["html", "zola", "hugo", "markdown"]
+    p = sub.add_parser("embed", help="print a ready-to-paste blog snippet for a class or channel video",
+                       description="Print a snippet (video with poster, size, muted loop playsinline, caption with "
+                                   "label and index, link to its atlas page) for each target.")
+    p.add_argument("targets", nargs="+", metavar="TARGET", help="a class (8, hen, n01514859) or channel (layer4.1:37)")
+    p.add_argument("--format", default="html", choices=formats, help="html (default), zola, hugo or markdown")
+    p.add_argument("--base-url", help="where the atlas's media/ is served, e.g. https://USER.github.io/REPO "
+                                      "(default: $ATLAS_BASE_URL, else root-relative /media/...)")
+    p.add_argument("--atlas-url", help="where the atlas pages are, for the caption link (default: --base-url)")
+    p.add_argument("--autoplay", action="store_true", help="autoplay (muted) instead of waiting for a click")
+    p.add_argument("--store", default=".atlas-cache", help="artifact store (default: .atlas-cache/)")
+    p.set_defaults(func=cmd_embed)
+
+    p = sub.add_parser("export", help="copy videos and posters into a blog's static folder, print the snippets",
+                       description="Copy each target's MP4, poster JPEG and final PNG to DIR/media/ (the atlas's own "
+                                   "layout), then print the snippet to paste.")
+    p.add_argument("targets", nargs="*", metavar="TARGET", help="classes or channels, as for `atlas embed`")
+    p.add_argument("--to", required=True, metavar="DIR", help="e.g. myblog/static/atlas")
+    p.add_argument("--url", help="the URL the blog serves DIR at (default: the path after static/, e.g. /atlas)")
+    p.add_argument("--format", default="html", choices=formats, help="snippet format (default: html)")
+    p.add_argument("--atlas-url", help="the deployed atlas, for a caption link to the target's page (default: none)")
+    p.add_argument("--autoplay", action="store_true", help="autoplay (muted) in the snippets")
+    p.add_argument("--no-png", action="store_true", help="skip the full-size final PNG")
+    p.add_argument("--post-videos", action="store_true",
+                   help="also copy the blog post's videos (blog/app1.mp4 ... and posters) into DIR")
+    p.add_argument("--store", default=".atlas-cache", help="artifact store (default: .atlas-cache/)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("post-videos", help="render the ladder stages the blog post embeds; write site/blog/app1.mp4 ...",
+                       description="Render the recipe ladder's post stages on the post's class (config [ladder]) and "
+                                   "write one MP4 + JPEG poster per stage under site/<post_dir>/ (make post-videos).")
+    p.add_argument("--config", default="content/atlas.toml", help="atlas config (default: content/atlas.toml)")
+    p.add_argument("--store", default=".atlas-cache", help="artifact store (default: .atlas-cache/)")
+    p.add_argument("--out", default="site", help="site folder (default: site/)")
+    p.add_argument("--model", help="override the config's model (never falls back)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
+    p.add_argument("--retry-failed", action="store_true", help="render failed stages again")
+    p.set_defaults(func=cmd_post_videos)
     return parser
 
 

@@ -118,12 +118,15 @@ def check_channel(target: ChannelTarget, layer_channels: dict[str, int], model_n
         raise AtlasError(f"channel {target.channel} out of range for {model_name} {target.layer} (0..{n - 1})")
 
 
+def check_targets(targets: list[Target], model) -> None:
+    """Check channel targets against ``model`` (anything with ``name`` and ``layer_channels()``)."""
+    for t in targets:
+        if isinstance(t, ChannelTarget):
+            check_channel(t, model.layer_channels(), model.name)
+
+
 def resolve_targets(texts: list[str], model) -> list[Target]:
-    """Parse target strings and check channels against ``model`` (anything with ``layer_channels()``)."""
+    """Parse target strings and check channels against ``model``."""
     targets = [parse_target(t) for t in texts]
-    if any(isinstance(t, ChannelTarget) for t in targets):
-        channels = model.layer_channels()
-        for t in targets:
-            if isinstance(t, ChannelTarget):
-                check_channel(t, channels, model.name)
+    check_targets(targets, model)
     return targets
