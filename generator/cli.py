@@ -113,7 +113,10 @@ def cmd_site(args) -> int:
     from generator.site import build_site
 
     info = build_site(Path(args.store), Path(args.out))
-    print(f"atlas: site in {args.out}/: {info}", file=sys.stderr)
+    print(f"atlas: site in {args.out}/: {info['pages']} pages; {info['done']} done, {info['pending']} pending, "
+          f"{info['failed']} failed; {info['seconds']:.1f} s", file=sys.stderr)
+    for warning in info["warnings"]:
+        print(f"atlas: warning: {warning}", file=sys.stderr)
     return 0
 
 

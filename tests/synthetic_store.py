@@ -1,0 +1,237 @@
+"""A synthetic atlas store for site tests: all 1000 classes, a few channels and the ladder, no rendering.
+
+Media are tiny but real: one H.264 MP4 (made once per process with imageio-ffmpeg's ffmpeg), and a handful
+of colourful PNG/JPEG patterns (Pillow) hard-linked (or copied) into every job folder, so browsers can load
+them. Some jobs are pending (no folder), some failed (meta.json with an error), and a few labels are
+replaced by awkward ones (apostrophes, commas, quotes, angle brackets, ampersands) to test escaping.
+
+    store = make_store(tmp / "store")
+    counts = build_site(store, tmp / "site", classes=awkward_classes())
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from generator.recipe import STAGE_NOTES, STAGES, stage_recipe
+from generator.targets import imagenet_classes
+
+REPO = Path(__file__).resolve().parent.parent
+SIZE = 224
+THUMB = 160
+VIDEO_FRAMES = 24
+VARIANTS = 12  # distinct image patterns, assigned by index
+
+PENDING = {7, 250, 501, 998}
+FAILED = {13, 607, 999}  # 607 = "jack-o'-lantern"
+AWKWARD = {
+    3: 'O\'Reilly\'s "tiger" shark, <b>great</b> & white',
+    264: "Cardigan Welsh Corgi, the dog's </script><script>alert(1)</script> friend",
+    517: "crane",  # unchanged: shares the synonym "crane" with 134 "crane bird"
+}
+LAYERS = {"_blocks.15": [0, 5, 9, 37, 101], "_conv_head": [3, 37, 200, 511, 1279]}
+CHANNEL_PENDING = {("_blocks.15", 5)}
+CHANNEL_FAILED = {("_blocks.15", 9)}
+LADDER_CLASS = 8
+LADDER_PENDING = {"fourier"}
+MODEL = {
+    "name": "efficientnet_lite0", "weights": "efficientnet-lite0-57934424.pth", "input_size": 224,
+    "requested": "resnet18", "fallback_reason": "resnet18 weights are not in TORCH_HOME and the network is off",
+}
+
+
+def awkward_classes() -> list[dict]:
+    """The real class data with a few labels replaced by hostile ones."""
+    out = []
+    for c in imagenet_classes():
+        c = dict(c)
+        if c["index"] in AWKWARD:
+            c["label"] = AWKWARD[c["index"]]
+            c["synonyms"] = [c["label"], *c["synonyms"][1:], "it's, like, <odd> & \"quoted\""]
+        out.append(c)
+    return out
+
+
+def key_of(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _pattern(variant: int, size: int) -> np.ndarray:
+    """A smooth, colourful, feature-visualization-looking pattern (sums of oriented sinusoids)."""
+    rng = np.random.default_rng(variant)
+    y, x = np.mgrid[0:size, 0:size] / size
+    img = np.zeros((size, size, 3))
+    for ch in range(3):
+        for _ in range(4):
+            fx, fy = rng.uniform(-9, 9, 2)
+            img[..., ch] += np.sin(2 * math.pi * (fx * x + fy * y) + rng.uniform(0, 6.3))
+    img = (img - img.min()) / (np.ptp(img) + 1e-9)
+    return (img * 255).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=None)
+def media_dir() -> Path:
+    """Make the shared media once per process: a real MP4 and VARIANTS sets of final/poster/thumb images."""
+    root = Path(tempfile.mkdtemp(prefix="atlas-synthetic-media-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    for v in range(VARIANTS):
+        img = Image.fromarray(_pattern(v, SIZE))
+        img.save(root / f"final-{v}.png")
+        img.save(root / f"poster-{v}.jpg", quality=80)
+        img.resize((THUMB, THUMB), Image.LANCZOS).save(root / f"thumb-{v}.jpg", quality=70)
+    from imageio_ffmpeg import get_ffmpeg_exe
+
+    base = _pattern(0, SIZE).astype(np.float32)
+    frames = []
+    for i in range(VIDEO_FRAMES):
+        t = i / (VIDEO_FRAMES - 1)
+        noise = np.random.default_rng(i).uniform(0, 255, base.shape)
+        frames.append(((1 - t) * noise + t * base).astype(np.uint8))
+    cmd = [get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-s", f"{SIZE}x{SIZE}", "-r", "12", "-i", "-", "-an", "-c:v", "libx264", "-preset", "veryfast",
+           "-crf", "32", "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", str(root / "progress.mp4")]
+    subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), check=True, capture_output=True)
+    return root
+
+
+def _link(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+def _files(folder: Path, variant: int) -> dict:
+    media = media_dir()
+    files = {}
+    for kind, name, src, size in (
+        ("final", "final.png", f"final-{variant}.png", SIZE),
+        ("video", "progress.mp4", "progress.mp4", SIZE),
+        ("poster", "poster.jpg", f"poster-{variant}.jpg", SIZE),
+        ("thumb", "thumb.jpg", f"thumb-{variant}.jpg", THUMB),
+    ):
+        _link(media / src, folder / name)
+        files[kind] = {"name": name, "bytes": (folder / name).stat().st_size, "width": size, "height": size}
+    files["video"].update(frames=VIDEO_FRAMES, fps=12)
+    return files
+
+
+def _curves(rng: random.Random, steps: int, channel: bool) -> tuple[list, list | None]:
+    top = rng.uniform(6, 25)
+    rate = rng.uniform(8, 40)
+    values = [round(-1 + top * (1 - math.exp(-t / rate)) + rng.gauss(0, 0.3), 4) for t in range(steps)]
+    if channel:
+        return values, None
+    probs = [round(1 / (1 + math.exp(-(v - 6) / 1.5)), 5) for v in values]
+    return values, probs
+
+
+def _write_job(store: Path, key: str, target: dict, recipe: dict, *, status: str, seed: int) -> None:
+    folder = store / "jobs" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    channel = target["kind"] == "channel"
+    values, probs = _curves(rng, recipe["steps"], channel)
+    own = target.get("index", rng.randrange(1000))
+    others = rng.sample([i for i in range(1000) if i != own], 4)
+    p1 = probs[-1] if probs else rng.uniform(0.2, 0.9)
+    top5 = [{"index": own, "label": imagenet_classes()[own]["label"], "prob": round(p1, 4)}]
+    rest = 1 - p1
+    for i in others:
+        rest /= 2
+        top5.append({"index": i, "label": imagenet_classes()[i]["label"], "prob": round(rest, 4)})
+    meta = {
+        "schema": 1, "key": key, "status": status, "error": None, "target": target, "model": MODEL,
+        "recipe": recipe,
+        "metrics": {"values": values, "probs": probs, "top5": top5, "final_value": values[-1],
+                    "seconds": round(rng.uniform(3, 9), 2)},
+        "files": {}, "timings": {"render_s": round(rng.uniform(3, 9), 2), "encode_s": 0.3},
+        "code_version": "0.1.0", "created": "2026-11-27T12:34:56Z",
+    }
+    if status == "failed":
+        cut = rng.randrange(10, 60)
+        meta["error"] = f"loss became NaN/Inf at step {cut}; try a lower lr"
+        meta["metrics"]["values"] = values[:cut] + [float("nan")]
+        if probs:
+            meta["metrics"]["probs"] = probs[:cut] + [float("nan")]
+        meta["metrics"]["top5"] = []
+    else:
+        meta["files"] = _files(folder, seed % VARIANTS)
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+def make_store(root: Path, *, classes=range(1000), channels: bool = True, ladder: bool = True) -> Path:
+    """Write a store under root and return it."""
+    root = Path(root)
+    (root / "jobs").mkdir(parents=True, exist_ok=True)
+    recipe = stage_recipe("full").knobs()
+    data = imagenet_classes()
+    manifest = {"schema": 1, "title": "Feature Atlas", "model": MODEL, "recipe": recipe,
+                "classes": [], "channels": [], "ladder": None, "class_weights": {},
+                "updated": "2026-11-27T13:00:00Z"}
+    for i in classes:
+        c = data[i]
+        key = key_of(f"class-{i}")
+        manifest["classes"].append({"index": i, "key": key})
+        if i in PENDING:
+            continue
+        target = {"kind": "class", "id": f"class-{i:03d}", "index": i, "label": c["label"], "wnid": c["wnid"]}
+        _write_job(root, key, target, recipe, status="failed" if i in FAILED else "done", seed=i)
+    if channels:
+        rng = random.Random(1)
+        for layer, chans in LAYERS.items():
+            manifest["class_weights"][layer] = None
+            for ch in chans:
+                key = key_of(f"channel-{layer}-{ch}")
+                manifest["channels"].append({"layer": layer, "channel": ch, "key": key})
+                if layer == "_conv_head":
+                    if manifest["class_weights"][layer] is None:
+                        manifest["class_weights"][layer] = {}
+                    top = sorted(rng.sample(range(1000), 5))
+                    manifest["class_weights"][layer][str(ch)] = [[i, round(rng.uniform(0.1, 0.6), 3)] for i in top]
+                if (layer, ch) in CHANNEL_PENDING:
+                    continue
+                target = {"kind": "channel", "id": f"channel-{layer}-{ch}", "layer": layer, "channel": ch,
+                          "label": f"{layer}:{ch}"}
+                status = "failed" if (layer, ch) in CHANNEL_FAILED else "done"
+                _write_job(root, key, target, recipe, status=status, seed=ch + 7)
+    if ladder:
+        c = data[LADDER_CLASS]
+        stages = []
+        for n, stage in enumerate(STAGES):
+            key = key_of(f"ladder-{stage}")
+            stages.append({"stage": stage, "note": STAGE_NOTES[stage], "key": key})
+            if stage in LADDER_PENDING:
+                continue
+            target = {"kind": "class", "id": f"class-{LADDER_CLASS:03d}", "index": LADDER_CLASS,
+                      "label": c["label"], "wnid": c["wnid"]}
+            _write_job(root, key, target, stage_recipe(stage).knobs(), status="done", seed=100 + n)
+        manifest["ladder"] = {"class": LADDER_CLASS, "stages": stages}
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return root
+
+
+@functools.lru_cache(maxsize=None)
+def built_site() -> tuple[Path, Path, dict]:
+    """(store, site, counts): the full synthetic atlas built once per test process (both test files share it)."""
+    from generator.site import build_site
+
+    root = Path(tempfile.mkdtemp(prefix="atlas-site-test-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    store = make_store(root / "store")
+    counts = build_site(store, root / "site", content=REPO / "content", templates=REPO / "templates",
+                        classes=awkward_classes())
+    return store, root / "site", counts
