@@ -34,7 +34,7 @@ serve: site
 	$(BIN)/python -m http.server --directory site 8000
 
 post-videos: install
-	$(BIN)/atlas post-videos --config $(CONFIG) --store $(STORE)
+	$(BIN)/atlas post-videos --config $(CONFIG) --store $(STORE) --out site $(if $(DEVICE),--device $(DEVICE))
 
 bench: install
 	$(BIN)/atlas bench

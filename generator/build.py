@@ -78,7 +78,8 @@ def fmt_duration(s: float) -> str:
 
 def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, model, runner_factory,
               device_name: str, batch_size: int, retry_failed: bool = False, limit: int | None = None,
-              out=None) -> BuildReport:
+              out=None, only_stages: list[str] | None = None) -> BuildReport:
+    """``only_stages``: render only these ladder stages (`make post-videos`); None: the whole plan."""
     out = out or sys.stderr
     start = time.perf_counter()
     store = Store(store_root).ensure_writable()
@@ -86,16 +87,20 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
     plan: Plan = make_plan(config, model)
     store.write_manifest(plan.manifest)
 
-    states = {j.key: store.status(j.key) for j in plan.jobs}
-    todo = [j for j in plan.jobs if states[j.key] == "missing" or (retry_failed and states[j.key] == "failed")]
+    jobs = plan.jobs
+    if only_stages is not None:
+        wanted = {s["key"] for s in plan.manifest["ladder"]["stages"] if s["stage"] in only_stages}
+        jobs = [j for j in plan.jobs if j.key in wanted]
+    states = {j.key: store.status(j.key) for j in jobs}
+    todo = [j for j in jobs if states[j.key] == "missing" or (retry_failed and states[j.key] == "failed")]
     if limit is not None:
         todo = todo[:limit]
-    report = BuildReport(planned=len(plan.jobs), skipped=len(plan.jobs) - len(todo))
+    report = BuildReport(planned=len(jobs), skipped=len(jobs) - len(todo))
     done_before = sum(s == "done" for s in states.values())
     failed_before = sum(s == "failed" for s in states.values())
     fallback = f" (fallback for {model.requested})" if model.requested else ""
     if not todo:
-        print(f"atlas: nothing to render: {done_before} of {len(plan.jobs)} jobs done, {failed_before} failed "
+        print(f"atlas: nothing to render: {done_before} of {len(jobs)} jobs done, {failed_before} failed "
               f"({model.name}{fallback})", file=out)
     else:
         eta = estimate_seconds(model, todo, batch_size)
@@ -134,7 +139,7 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
             close = getattr(runner, "close", None)
             if close:
                 close()
-    rebuild_site()
+    rebuild_site()  # includes the blog post's videos, site/blog/app1.mp4 ... (generator/embed.py)
     report.seconds = time.perf_counter() - start
     where = f"; site in {site_out}/" if site_out is not None else ""
     if report.interrupted:

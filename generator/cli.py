@@ -180,7 +180,7 @@ def cmd_post_videos(args) -> int:
     """`make post-videos`: render the ladder stages the blog post embeds, write site/blog/app1.mp4 ..."""
     from generator.build import load_build_model, run_build
     from generator.config import load_config
-    from generator.embed import check_post_videos
+    from generator.embed import check_post_videos, write_post_videos
     from generator.runners import LocalRunner
 
     config = load_config(Path(args.config))
@@ -189,6 +189,7 @@ def cmd_post_videos(args) -> int:
     report = run_build(config, Path(args.store), Path(args.out), model=model, runner_factory=LocalRunner,
                        device_name=str(args.device), batch_size=config.build.batch,
                        retry_failed=args.retry_failed, only_stages=list(config.ladder.post_videos))
+    write_post_videos(Path(args.store), Path(args.out), log=sys.stderr)  # already in site/: this reports them
     return report.exit_code
 
 
