@@ -25,7 +25,7 @@ atlas: install
 	$(BIN)/atlas build --config $(CONFIG) --store $(STORE) --runner $(RUNNER) $(if $(DEVICE),--device $(DEVICE)) $(ATLAS_FLAGS)
 
 preview:
-	$(MAKE) atlas CONFIG=content/preview.toml STORE=.atlas-cache
+	$(MAKE) atlas CONFIG=content/preview.toml
 
 site: install
 	$(BIN)/atlas site --store $(STORE) --out site
