@@ -1,0 +1,59 @@
+"""The benchmark is a tool, not a test: here it only has to run on 2 classes with a few steps."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from generator import bench
+
+
+def test_hf_share_ballparks():
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    assert 0.75 < bench.hf_share(noise) < 0.85  # white noise: power spread evenly, ~80 % above 0.25 cycles/px
+    yy, xx = np.mgrid[0:224, 0:224] / 224
+    smooth = (0.5 + 0.4 * np.sin(2 * np.pi * 3 * xx) * np.cos(2 * np.pi * 2 * yy)) * 255
+    assert bench.hf_share(np.stack([smooth] * 3, -1).astype(np.uint8)) < 0.02
+    assert bench.hf_share(np.full((32, 32, 3), 128, np.uint8)) == 0.0
+
+
+def test_samples_are_fixed_spread_and_disjoint():
+    b = bench.bench_classes(48)
+    assert b == bench.bench_classes(48) and len(set(b)) == 48
+    t = bench.tuning_classes(16)
+    assert len(set(t)) == 16 and not set(t) & set(b)
+    assert max(b) - min(b) > 500  # spread over the hierarchy, not one corner of it
+
+
+def test_bench_runs_on_two_classes(tmp_path):
+    out = tmp_path / "results"
+    code = bench.main(["--classes", "2", "--steps", "3", "--size", "64", "--stages", "naive,full",
+                       "--threads", "1", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "latest.json").read_text())
+    assert report["mode"] == "quality" and len(report["classes"]) == 2
+    names = [r["name"] for r in report["rows"]]
+    lucent = bench.lucent_available() is None
+    assert names == (["naive", "full", "lucent"] if lucent else ["naive", "full"])
+    for row in report["rows"]:
+        for key in ("judge_top1", "judge_top5", "judge_p", "own_top1", "hf_share", "s_per_class", "s_per_image_step"):
+            assert math.isfinite(row[key]), (row["name"], key)
+        assert 0 <= row["judge_top1"] <= row["judge_top5"] <= 1 and len(row["per_class"]) == 2
+    assert report["frozen"]["ratio"] > 0
+    md = (out / "latest.md").read_text()
+    assert "| naive |" in md and "| full |" in md and "judge top-1" in md
+    if lucent:
+        assert set(report["lucent_time_ratio"]) == {"naive", "full"} and "Lucent" in md
+    else:
+        assert "Lucent skipped" in md
+    assert list(out.glob("bench-*.json")) and (out / "sheet-full.jpg").exists()
+
+
+@pytest.mark.parametrize("argv", [["--stages", "bogus"]])
+def test_unknown_stage_is_a_clear_error(argv, tmp_path):
+    from generator.errors import AtlasError
+
+    with pytest.raises(AtlasError, match="unknown stage 'bogus'"):
+        bench.main(argv + ["--out", str(tmp_path)])
