@@ -182,7 +182,8 @@ def download_weights(weights, timeout_s: float) -> dict:
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout_s)
     try:
-        with contextlib.redirect_stderr(io.StringIO()):  # torch.hub prints "Downloading: ..." even when it fails
+        # torch.hub prints "Downloading: ..." on stdout even when the download then fails: one line is ours to say
+        with contextlib.redirect_stdout(io.StringIO()):
             return weights.get_state_dict(progress=False, check_hash=True)
     finally:
         socket.setdefaulttimeout(old)
