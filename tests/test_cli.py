@@ -10,7 +10,7 @@ def atlas(*args, cwd=None):
 
 
 def test_help_everywhere():
-    for cmd in [[], ["render"], ["layers"]]:
+    for cmd in [[], ["render"], ["layers"], ["build"], ["site"], ["bench"], ["embed"], ["export"], ["post-videos"]]:
         out = atlas(*cmd, "--help")
         assert out.returncode == 0 and "usage: atlas" in out.stdout
 
