@@ -62,6 +62,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from generator.config import parse_sets
 from generator.errors import AtlasError
 from generator.recipe import STAGES, stage_recipe
 from generator.targets import class_target, imagenet_classes
@@ -387,16 +388,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reuse", metavar="JSON", action="append", default=[],
                    help="take rows from an earlier report whose recipe, classes and batch match (repeatable)")
     return p.parse_args(argv)
-
-
-def parse_sets(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        if not _:
-            raise AtlasError(f"--set wants KNOB=VALUE, got {item!r}")
-        out[key.strip()] = json.loads(value) if value.strip()[:1] in "[{0123456789-." else value.strip()
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,15 +22,11 @@ def add_recipe_args(p: argparse.ArgumentParser) -> None:
 
 
 def recipe_from_args(args):
-    from generator.config import parse_knob
+    from generator.config import parse_sets
     from generator.recipe import stage_recipe
 
     overrides = {k: v for k, v in (("steps", args.steps), ("size", args.size), ("seed", args.seed)) if v is not None}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise AtlasError(f"--set expects KNOB=VALUE, got {item!r}")
-        overrides[key.strip()] = parse_knob(key.strip(), value.strip())
+    overrides.update(parse_sets(args.set))
     return stage_recipe(args.recipe, **overrides)
 
 

@@ -142,10 +142,21 @@ def load_config(path: Path) -> AtlasConfig:
     return config
 
 
-def parse_knob(key: str, text: str):
+def parse_knob(text: str):
     """A CLI knob value: a Python/TOML-ish literal (0.05, 8, true, [0.9, 1.1]) or a bare word."""
     lowered = {"true": "True", "false": "False"}.get(text.lower(), text)
     try:
         return ast.literal_eval(lowered)
     except (ValueError, SyntaxError):
         return text
+
+
+def parse_sets(items: list[str]) -> dict:
+    """``--set KNOB=VALUE`` options (repeatable) -> {knob: value}."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise AtlasError(f"--set expects KNOB=VALUE, got {item!r}")
+        out[key.strip()] = parse_knob(value.strip())
+    return out
