@@ -83,6 +83,13 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return x.permute(0, 2, 3, 1).cpu().numpy()
 
 
+def view_at(recipe: Recipe, step: int) -> int:
+    """The side, px, the model sees at this step (0 = the image's own size)."""
+    if recipe.coarse_view and step < recipe.coarse_until * recipe.steps:
+        return recipe.coarse_view
+    return recipe.view
+
+
 def make_optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
     if recipe.optimizer == "sgd":
         return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum)
@@ -140,9 +147,9 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
         if step == recipe.steps:
             break
 
-        batch = image[alive]
+        batch = image if len(alive) == len(targets) else image[alive]  # indexing copies, and so does its backward
         views = random_views(batch, [gens[i] for i in alive], jitter=recipe.jitter, scale=recipe.scale,
-                             rotate=recipe.rotate, view=recipe.view)
+                             rotate=recipe.rotate, view=view_at(recipe, step))
         values, logits = evaluate(model, views, [targets[i] for i in alive])
         loss = -values
         if recipe.l2:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from generator.errors import AtlasError
-from generator.recipe import POST_STAGES, STAGES, stage_recipe
+from generator.recipe import POST_STAGES, STAGES, stage_recipe, without_recipe
 from generator.render import frame_schedule, render_batch
 from generator.targets import ChannelTarget, class_target
 
@@ -45,6 +45,8 @@ def test_unknown_stage_and_knob_are_clear_errors():
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_stage_raises_its_objective(tiny, stage):
     recipe = stage_recipe(stage, **SMALL)
+    # the tiny random net's logits move ~100x less per pixel than a trained net's: scale the L2 weight with them
+    recipe = recipe.with_(l2=min(recipe.l2, 2.0))
     targets = [class_target(3), ChannelTarget("block.0", 5)]
     for r in render_batch(tiny, targets, recipe):
         assert r.ok, r.error
@@ -61,6 +63,29 @@ def test_frame_schedule_is_dense_early_and_sparse_late():
     assert steps[0] == 0 and steps[-1] == 128 and len(steps) <= 64
     gaps = np.diff(steps)
     assert gaps[:5].max() <= 1 and gaps[-5:].min() >= 3
+
+
+def test_coarse_to_fine_shows_the_model_a_small_view_first(tiny):
+    seen = []
+    hook = tiny.net.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[-1]))
+    recipe = stage_recipe("full", **SMALL).with_(steps=8, coarse_view=16, coarse_until=0.5)
+    try:
+        result = render_batch(tiny, [class_target(3)], recipe)[0]
+    finally:
+        hook.remove()
+    assert seen[:8] == [16] * 4 + [32] * 4  # 4 coarse steps at 16 px, then the full 32 px image
+    assert result.ok and result.image.shape == (32, 32, 3)
+    with pytest.raises(AtlasError, match="coarse_until"):
+        recipe.with_(coarse_until=1.5)
+
+
+def test_without_switches_off_one_improvement():
+    full = stage_recipe("full")
+    assert without_recipe("blur").blur_every == 0 and full.blur_every > 0
+    assert without_recipe("gray-init").init == "uniform" and full.init == "gray"
+    assert without_recipe("l2").with_(stage="full", l2=full.l2) == full
+    with pytest.raises(AtlasError, match="unknown improvement 'bogus'"):
+        without_recipe("bogus")
 
 
 def test_batch_composition_does_not_change_a_target(tiny):
