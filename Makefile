@@ -36,8 +36,14 @@ serve: site
 post-videos: install
 	$(BIN)/atlas post-videos --config $(CONFIG) --store $(STORE) --out site $(if $(DEVICE),--device $(DEVICE))
 
-bench: install
-	$(BIN)/atlas bench
+# The benchmark's peer, Lucent 0.1.8: installed without its dependencies so pip never touches torch.
+$(BIN)/.lucent: $(BIN)/.installed
+	$(BIN)/python -m pip install -q --no-deps torch-lucent==0.1.8 kornia==0.4.1 decorator
+	touch $@
+
+BENCH_FLAGS ?=
+bench: install $(BIN)/.lucent
+	$(BIN)/atlas bench $(BENCH_FLAGS)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -13,7 +13,9 @@ efficientnet_lite2 (its own 260 px input and mean = std = 0.5 normalization). Pe
     s_per_class               wall seconds of rendering per class (batched; includes frame recording)
     s_per_image_step          s_per_class / steps
 
-plus the same numbers for a peer on the same classes, model and image size: Lucent 0.1.8 with its
+It also renders the full recipe with each of its improvements switched off in turn (rows "full w/o
+gray-init", "... robust", "... l2", "... blur", "... coarse"; kind "without"), so the table shows what
+each one adds. Then the same numbers for a peer on the same classes, model and image size: Lucent 0.1.8 with its
 defaults (decorrelated FFT image, its standard transforms, Adam lr 0.05, 512 steps), and the
 our/Lucent time ratio. It also measures what freezing the weights saves (requires_grad_(False) on
 every weight vs not, forward + backward of the input, lite0, 224 px, batch 8).
@@ -34,7 +36,7 @@ The peer is for the benchmark only, not a project dependency. Install it without
 Outputs (``--out``, default bench/results/): ``bench-<date>.json`` and ``latest.json`` (the same
 content), ``latest.md`` (the Markdown table), and ``sheet-<stage>.jpg`` contact sheets of the first
 8 classes. latest.json: {"schema": 1, "mode": "quality"|"speed", "command", "date", "machine",
-"model", "judge", "classes": [index...], "rows": [{"name", "kind": "stage"|"peer"|"subset", "steps", "size",
+"model", "judge", "classes": [index...], "rows": [{"name", "kind": "stage"|"without"|"peer"|"subset", "steps", "size",
 "batch", "view", "judge_top1", "judge_top5", "judge_p", "own_top1", "hf_share", "s_per_class",
 "s_per_image_step", "recipe", "per_class": [...]}], "lucent_time_ratio", "frozen"}. Shares are
 fractions in [0, 1]; times are seconds. A "subset" row repeats a stage's quality on the classes Lucent
@@ -64,7 +66,7 @@ import torch.nn.functional as F
 
 from generator.config import parse_sets
 from generator.errors import AtlasError
-from generator.recipe import STAGES, stage_recipe
+from generator.recipe import STAGES, WITHOUT, stage_recipe, without_recipe
 from generator.targets import class_target, imagenet_classes
 
 RENDER_MODEL = "efficientnet_lite0"
@@ -325,6 +327,9 @@ def markdown(report: dict) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["rows"]:
         size = f"{r['size']}" + (f" ({r['view']})" if r["view"] != r["size"] else "")
+        coarse = (r.get("recipe") or {}).get("coarse_view")
+        if coarse:  # coarse-to-fine: the model saw coarse px first, then the view
+            size = f"{r['size']} ({coarse}→{r['view']})"
         common = [_pct(r["own_top1"]), _pct(r["hf_share"]), f"{r['s_per_class']:.2f}"]
         if quality:
             cells = [r["name"], _pct(r["judge_top1"]), _pct(r["judge_top5"]),
@@ -369,6 +374,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--steps", type=int, help="override every stage's steps (quick runs); Lucent gets 4x these")
     p.add_argument("--size", type=int, default=224, help="image size, px (default 224)")
     p.add_argument("--batch", type=int, help="targets per forward pass (default 8 on CPU, 64 on GPU)")
+    p.add_argument("--without", default=",".join(WITHOUT), metavar="LIST",
+                   help=f"leave-one-out rows: the full recipe with each of these switched off (default all: "
+                   f"{','.join(WITHOUT)}; '' for none)")
     p.add_argument("--no-lucent", action="store_true", help="skip the Lucent peer")
     p.add_argument("--lucent-classes", type=int, help="run Lucent on only the first N classes of the sample (its time "
                    "per class is class-independent; its quality is then compared on those N)")
@@ -412,6 +420,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     for s in stages:
         if s not in STAGES:
             raise AtlasError(f"bench: unknown stage {s!r}; known: {', '.join(STAGES)}")
+    without = [w.strip() for w in args.without.split(",") if w.strip()]
+    for w in without:
+        if w not in WITHOUT:
+            raise AtlasError(f"bench: unknown --without {w!r}; known: {', '.join(WITHOUT)}")
     overrides = parse_sets(args.set)
     overrides["size"] = args.size
     if args.steps:
@@ -424,6 +436,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         judge = None
         if "--stages" not in " ".join(argv):
             stages = ["blur", "full"]
+        without = []
     else:
         indices = tuning_classes(args.classes) if args.tuning else bench_classes(args.classes)
         model = load_model(RENDER_MODEL, device=device)
@@ -453,18 +466,19 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         from generator.render import render_batch
 
         render_batch(model, [class_target(i) for i in indices[:batch]], stage_recipe(stages[0], **overrides).with_(steps=1))
-    for stage in stages:
-        recipe = stage_recipe(stage, **overrides)
+    recipes = [(s, stage_recipe(s, **overrides)) for s in stages] + \
+        [(f"full w/o {w}", without_recipe(w, **overrides)) for w in without]
+    for stage, recipe in recipes:
         old = reuse.get(stage)
         if old and old["recipe"] == json.loads(json.dumps(recipe.knobs())) and old["batch"] == min(batch, len(indices)):
             report["rows"].append(old)
             log(f"  {stage}: reused from {old['reused_from']}")
             continue
         images, own, seconds = render_ours(model, indices, recipe, batch, amp=args.amp, log=log)
-        row = make_row(stage, "stage", indices, images, own, seconds, recipe.steps, recipe.size, min(batch, len(indices)), judge,
+        row = make_row(stage, "stage" if stage in STAGES else "without", indices, images, own, seconds, recipe.steps, recipe.size, min(batch, len(indices)), judge,
                        recipe=recipe.knobs(), view=recipe.view)
         report["rows"].append(row)
-        contact_sheet(images, out / f"sheet-{stage}.jpg")
+        contact_sheet(images, out / f"sheet-{stage.replace(' ', '-').replace('/', '')}.jpg")
         log(f"  {stage}: top1 {_pct(row['judge_top1'])} top5 {_pct(row['judge_top5'])} own {_pct(row['own_top1'])} "
             f"hf {_pct(row['hf_share'])} {row['s_per_class']:.2f} s/class")
     if not args.no_lucent:
@@ -531,7 +545,7 @@ def merge_reports(parts: list[dict], argv: list[str]) -> dict:
                   parts=[p["command"] for p in parts], rows=[],
                   classes=list(dict.fromkeys(i for p in parts if p["rows"] for i in p["classes"])))
     names = [r["name"] for p in parts for r in p["rows"] if r["kind"] != "subset"]
-    order = {name: k for k, name in enumerate(STAGES)}
+    order = {name: k for k, name in enumerate(STAGES + [f"full w/o {w}" for w in WITHOUT])}
     for name in sorted(dict.fromkeys(names), key=lambda n: order.get(n, len(order))):
         report["rows"].append(_aggregate(name, [r for p in parts for r in p["rows"] if r["name"] == name]))
     stages = [r for r in report["rows"] if r["kind"] == "stage"]

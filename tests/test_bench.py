@@ -29,14 +29,18 @@ def test_samples_are_fixed_spread_and_disjoint():
 
 def test_bench_runs_on_two_classes(tmp_path):
     out = tmp_path / "results"
-    code = bench.main(["--classes", "2", "--steps", "3", "--size", "64", "--stages", "naive,full",
+    code = bench.main(["--classes", "2", "--steps", "3", "--size", "64", "--stages", "naive,full", "--without", "blur",
                        "--threads", "1", "--out", str(out)])
     assert code == 0
     report = json.loads((out / "latest.json").read_text())
     assert report["mode"] == "quality" and len(report["classes"]) == 2
     names = [r["name"] for r in report["rows"]]
     lucent = bench.lucent_available() is None
-    assert names == (["naive", "full", "lucent"] if lucent else ["naive", "full"])
+    assert names == ["naive", "full", "full w/o blur"] + (["lucent"] if lucent else [])
+    without = report["rows"][2]
+    assert without["kind"] == "without" and without["recipe"]["blur_every"] == 0
+    assert {k: v for k, v in without["recipe"].items() if k not in ("blur_every", "stage")} == \
+        {k: v for k, v in report["rows"][1]["recipe"].items() if k not in ("blur_every", "stage")}
     for row in report["rows"]:
         for key in ("judge_top1", "judge_top5", "judge_p", "own_top1", "hf_share", "s_per_class", "s_per_image_step"):
             assert math.isfinite(row[key]), (row["name"], key)
@@ -51,9 +55,10 @@ def test_bench_runs_on_two_classes(tmp_path):
     assert list(out.glob("bench-*.json")) and (out / "sheet-full.jpg").exists()
 
 
-@pytest.mark.parametrize("argv", [["--stages", "bogus"]])
-def test_unknown_stage_is_a_clear_error(argv, tmp_path):
+@pytest.mark.parametrize("argv, message", [(["--stages", "bogus"], "unknown stage 'bogus'"),
+                                           (["--without", "bogus"], "unknown --without 'bogus'")])
+def test_unknown_stage_is_a_clear_error(argv, message, tmp_path):
     from generator.errors import AtlasError
 
-    with pytest.raises(AtlasError, match="unknown stage 'bogus'"):
+    with pytest.raises(AtlasError, match=message):
         bench.main(argv + ["--out", str(tmp_path)])
