@@ -43,7 +43,7 @@ class Recipe:
     view: int = 0  # side the model sees each step, px (0 = size); smaller is faster
     # coarse-to-fine: the first coarse_until of the steps show the model a coarse_view px rendering
     # (cheap steps that lay out the picture), the rest the full view (which adds the detail)
-    coarse_view: int = 0  # px; 0 = no coarse phase
+    coarse_view: int = 0  # px of a 224 px image, scaled with size like jitter; 0 = no coarse phase
     coarse_until: float = 0.5  # fraction of the steps
     # regularizers
     l2: float = 0.0  # weight of mean squared distance from gray

@@ -86,7 +86,7 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 def view_at(recipe: Recipe, step: int) -> int:
     """The side, px, the model sees at this step (0 = the image's own size)."""
     if recipe.coarse_view and step < recipe.coarse_until * recipe.steps:
-        return recipe.coarse_view
+        return max(16, round(recipe.coarse_view * recipe.size / 224))  # same share of the image at any size
     return recipe.view
 
 

@@ -68,7 +68,7 @@ def test_frame_schedule_is_dense_early_and_sparse_late():
 def test_coarse_to_fine_shows_the_model_a_small_view_first(tiny):
     seen = []
     hook = tiny.net.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[-1]))
-    recipe = stage_recipe("full", **SMALL).with_(steps=8, coarse_view=16, coarse_until=0.5)
+    recipe = stage_recipe("full", **SMALL).with_(steps=8, coarse_view=112, coarse_until=0.5)  # 112/224 of 32 px
     try:
         result = render_batch(tiny, [class_target(3)], recipe)[0]
     finally:
