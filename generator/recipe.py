@@ -96,7 +96,7 @@ LADDER: list[tuple[str, str, dict]] = [
     ("gray-init", "start near gray: 0.5 plus tiny noise", dict(init="gray")),
     ("robust", "random jitter, scale and rotation every step", dict(jitter=8, scale=(0.9, 1.1), rotate=10.0)),
     # l2 weighs the *mean* squared distance, so its per-pixel gradient is 2 * l2 * (x - 0.5) / (3 * 224 * 224):
-    # at 1000 that is ~0.01 at full contrast, comparable to the logit's (at 2.0 it was a no-op).
+    # at 1000 that is ~0.007 at full contrast, comparable to the logit's (at 2.0 it was a no-op).
     ("l2", "L2 penalty pulling the image toward gray", dict(l2=1000.0)),
     ("blur", "Gaussian blur every few steps", dict(blur_sigma=1.0, blur_every=4)),
 ]
@@ -113,8 +113,8 @@ EXTRA: dict[str, tuple[str, dict]] = {
 # l2 2.0, blur sigma 1 to the end) the cosine-decayed higher lr and lighter blur raised the judge's mean
 # p(target) from 0.63 to 0.70. Coarse-to-fine (the first 5/8 of the steps seen at 160 px) kept the judge's
 # numbers (32 tuning classes: top-1 28/32 vs 26/32 without, top-5 32/32 vs 29/32) and cut the time per class
-# by about a quarter; the model seeing 160 px for *all* steps halved p. L2 barely matters once the image is a sigmoid of a
-# Fourier spectrum (it is bounded already): a weight that changes the image (>= 300) lowered the judge's p.
+# by about a quarter; the model seeing 160 px for *all* steps halved p. L2 barely matters once the image is a
+# sigmoid of a Fourier spectrum (bounded already): a weight that changes the image (>= 300) lowered the judge's p.
 FULL = dict(
     param="fourier", init="gray", optimizer="adam", lr=0.1, lr_end=0.1,
     jitter=8, scale=(0.9, 1.1), rotate=10.0, view=0, coarse_view=160, coarse_until=0.625,
