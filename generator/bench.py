@@ -66,7 +66,7 @@ import torch.nn.functional as F
 
 from generator.config import parse_sets
 from generator.errors import AtlasError
-from generator.recipe import STAGES, WITHOUT, stage_recipe, without_recipe
+from generator.recipe import STAGES, WITHOUT, stage_recipe, without_name, without_recipe
 from generator.targets import class_target, imagenet_classes
 
 RENDER_MODEL = "efficientnet_lite0"
@@ -467,7 +467,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
         render_batch(model, [class_target(i) for i in indices[:batch]], stage_recipe(stages[0], **overrides).with_(steps=1))
     recipes = [(s, stage_recipe(s, **overrides)) for s in stages] + \
-        [(f"full w/o {w}", without_recipe(w, **overrides)) for w in without]
+        [(without_name(w), without_recipe(w, **overrides)) for w in without]
     for stage, recipe in recipes:
         old = reuse.get(stage)
         if old and old["recipe"] == json.loads(json.dumps(recipe.knobs())) and old["batch"] == min(batch, len(indices)):
@@ -545,7 +545,7 @@ def merge_reports(parts: list[dict], argv: list[str]) -> dict:
                   parts=[p["command"] for p in parts], rows=[],
                   classes=list(dict.fromkeys(i for p in parts if p["rows"] for i in p["classes"])))
     names = [r["name"] for p in parts for r in p["rows"] if r["kind"] != "subset"]
-    order = {name: k for k, name in enumerate(STAGES + [f"full w/o {w}" for w in WITHOUT])}
+    order = {name: k for k, name in enumerate(STAGES + [without_name(w) for w in WITHOUT])}
     for name in sorted(dict.fromkeys(names), key=lambda n: order.get(n, len(order))):
         report["rows"].append(_aggregate(name, [r for p in parts for r in p["rows"] if r["name"] == name]))
     stages = [r for r in report["rows"] if r["kind"] == "stage"]

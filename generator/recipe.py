@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 
 from generator.errors import AtlasError
 
+# Knobs given in px (jitter, coarse_view) are px of an image this size, and scale with the recipe's size.
+REFERENCE_SIZE = 224
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -37,13 +40,13 @@ class Recipe:
     lr_end: float = 1.0  # final lr as a fraction of lr (cosine decay); 1.0 = constant
     momentum: float = 0.9  # sgd only
     # transformation robustness (transforms.py): drawn per target, per step
-    jitter: int = 0  # max shift, px (of a 224 px image; scaled with size)
+    jitter: int = 0  # max shift, px (of a REFERENCE_SIZE image; scaled with size)
     scale: tuple[float, float] = (1.0, 1.0)
     rotate: float = 0.0  # max |angle|, degrees
     view: int = 0  # side the model sees each step, px (0 = size); smaller is faster
     # coarse-to-fine: the first coarse_until of the steps show the model a coarse_view px rendering
     # (cheap steps that lay out the picture), the rest the full view (which adds the detail)
-    coarse_view: int = 0  # px of a 224 px image, scaled with size like jitter; 0 = no coarse phase
+    coarse_view: int = 0  # px of a REFERENCE_SIZE image, scaled with size like jitter; 0 = no coarse phase
     coarse_until: float = 0.5  # fraction of the steps
     # regularizers
     l2: float = 0.0  # weight of mean squared distance from gray
@@ -138,11 +141,15 @@ STAGE_NOTES = {name: note for name, note, _ in LADDER} | {k: v[0] for k, v in EX
 }
 
 
+def without_name(improvement: str) -> str:
+    return f"full w/o {improvement}"
+
+
 def without_recipe(improvement: str, **overrides) -> Recipe:
     """The full recipe (plus overrides) with one improvement switched off."""
     if improvement not in WITHOUT:
         raise AtlasError(f"unknown improvement {improvement!r}; known: {', '.join(WITHOUT)}")
-    return stage_recipe("full", **overrides).with_(stage=f"full w/o {improvement}", **WITHOUT[improvement])
+    return stage_recipe("full", **overrides).with_(stage=without_name(improvement), **WITHOUT[improvement])
 
 
 def stage_recipe(stage: str = "full", **overrides) -> Recipe:

@@ -19,7 +19,7 @@ import torch
 from generator.models import LoadedModel
 from generator.objectives import evaluate
 from generator.params import make_param
-from generator.recipe import Recipe
+from generator.recipe import REFERENCE_SIZE, Recipe
 from generator.targets import ClassTarget, Target, imagenet_classes
 from generator.transforms import random_views
 
@@ -86,7 +86,7 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 def view_at(recipe: Recipe, step: int) -> int:
     """The side, px, the model sees at this step (0 = the image's own size)."""
     if recipe.coarse_view and step < recipe.coarse_until * recipe.steps:
-        return max(16, round(recipe.coarse_view * recipe.size / 224))  # same share of the image at any size
+        return max(16, round(recipe.coarse_view * recipe.size / REFERENCE_SIZE))  # same share of the image at any size
     return recipe.view
 
 
@@ -149,7 +149,7 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
 
         batch = image if len(alive) == len(targets) else image[alive]  # indexing copies, and so does its backward
         views = random_views(batch, [gens[i] for i in alive], jitter=recipe.jitter, scale=recipe.scale,
-                             rotate=recipe.rotate, view=view_at(recipe, step))
+                             rotate=recipe.rotate, view=view_at(recipe, step), reference=REFERENCE_SIZE)
         values, logits = evaluate(model, views, [targets[i] for i in alive])
         loss = -values
         if recipe.l2:

@@ -25,7 +25,7 @@ def draw_affine(gen: torch.Generator, jitter_frac: float, scale: tuple[float, fl
 
 
 def random_views(images: torch.Tensor, gens: list[torch.Generator], *, jitter: int, scale, rotate: float,
-                 view: int, reference: int = 224) -> torch.Tensor:
+                 view: int, reference: int) -> torch.Tensor:
     """Warp every image by its own random affine and resample to ``view`` px (0: keep the size).
 
     ``jitter`` is in pixels of a ``reference``-px image, so the same recipe means the same relative
