@@ -101,6 +101,19 @@ def tuning_classes(n: int = 16, bench_n: int = 48) -> list[int]:
     return _spread([i for i in _by_hierarchy() if i not in taken], n)
 
 
+EVAL_SEED = 20261127  # drawn once, on 2026-11-27, before any tuning against it; recorded in bench/README.md
+TUNING_SIZES = (8, 16, 32)  # every tuning sample used so far (bench/tuning.md)
+
+
+def eval_classes(n: int = 96) -> list[int]:
+    """The evaluation sample: n classes drawn at random (fixed seed) from those in no tuning sample and not
+    in the benchmark's 48. Recipes are never tuned on it; it is where the default's numbers are reported."""
+    import random
+
+    taken = set(bench_classes(48)).union(*(tuning_classes(k) for k in TUNING_SIZES))
+    return sorted(random.Random(EVAL_SEED).sample([i for i in range(1000) if i not in taken], n))
+
+
 # ---------------------------------------------------------------- metrics
 
 
