@@ -1,40 +1,27 @@
-"""The `atlas` command line. Every user mistake is one line on stderr and a non-zero exit."""
+"""The `atlas` command line: parses arguments and dispatches to the engine, the pipeline or the publish side.
+Every user mistake is one line on stderr and a non-zero exit.
+
+Commands import what they run when they run: torch loads only for the commands that render."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from generator.errors import AtlasError
+from generator.publish.embed import FORMATS
 
 EXIT_USER_ERROR = 2
 
 
-def add_recipe_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--recipe", default="full", help="ladder stage: naive, sgd, gray-init, robust, l2, blur, fourier, full (default: full)")
-    p.add_argument("--steps", type=int, help="optimization steps (default: the recipe's)")
-    p.add_argument("--size", type=int, help="image side in px (default: the recipe's)")
-    p.add_argument("--seed", type=int, help="random seed (default: 0)")
-    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
-                   help="override any recipe knob, e.g. --set lr=0.03 --set blur_every=8 (repeatable)")
-
-
-def recipe_from_args(args):
-    from generator.config import parse_sets
-    from generator.recipe import stage_recipe
-
-    overrides = {k: v for k, v in (("steps", args.steps), ("size", args.size), ("seed", args.seed)) if v is not None}
-    overrides.update(parse_sets(args.set))
-    return stage_recipe(args.recipe, **overrides)
-
-
 def cmd_render(args) -> int:
-    from generator.models import DEFAULT_MODEL, OFFLINE_MODEL, load_model
-    from generator.targets import parse_target
+    from generator.engine.models import DEFAULT_MODEL, OFFLINE_MODEL, load_model
+    from generator.engine.targets import parse_target
+    from generator.pipeline.config import recipe_from_options
+    from generator.pipeline.render_targets import render_targets
 
-    recipe = recipe_from_args(args)
+    recipe = recipe_from_options(args.recipe, args.steps, args.size, args.seed, args.set)
     targets = [parse_target(t) for t in args.targets]  # fail on a bad class before loading a model
     try:
         Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -47,66 +34,34 @@ def cmd_render(args) -> int:
     return 1 if failed else 0
 
 
-def render_targets(model, targets: list, recipe, out: Path, batch_size: int) -> int:
-    """`atlas render`: final PNG, frames and metrics.json per target under out/<target id>/. Returns failures."""
-    import imageio.v3 as iio
-
-    from generator.render import render_batch
-    from generator.targets import check_targets
-
-    check_targets(targets, model)
-    failed = 0
-    print(f"atlas: rendering {len(targets)} target(s) with {model.name} on {model.device}, recipe {recipe.stage}, "
-          f"{recipe.steps} steps at {recipe.size} px", file=sys.stderr)
-    for start in range(0, len(targets), batch_size):
-        for r in render_batch(model, targets[start:start + batch_size], recipe):
-            folder = out / r.target.id
-            (folder / "frames").mkdir(parents=True, exist_ok=True)
-            meta = {"target": r.target.describe(), "model": model.identity, "recipe": recipe.knobs(), **r.metrics()}
-            (folder / "metrics.json").write_text(json.dumps(meta, indent=1))
-            if not r.ok:
-                failed += 1
-                print(f"atlas: {r.target.label}: failed: {r.error}", file=sys.stderr)
-                continue
-            iio.imwrite(folder / "final.png", r.image)
-            for step, frame in r.frames:
-                iio.imwrite(folder / "frames" / f"step-{step:04d}.png", frame)
-            best = r.top5[0]
-            print(f"{r.target.label}: {folder / 'final.png'}  top-1 {best['label']} ({best['prob']:.1%}), "
-                  f"{r.seconds:.1f} s")
-    return failed
-
-
 def cmd_layers(args) -> int:
-    from generator.models import load_model
+    from generator.engine.models import describe_layers, load_model
 
-    model = load_model(args.model, weights=None if args.random_weights else "DEFAULT")
-    channels = model.layer_channels()
-    modules = dict(model.net.named_modules())
-    width = max(len(n) for n in channels)
-    for name, c in channels.items():
-        print(f"{name:<{width}}  {c:>5}  {type(modules[name]).__name__}")
+    rows = describe_layers(load_model(args.model, weights=None if args.random_weights else "DEFAULT"))
+    width = max(len(name) for name, _, _ in rows)
+    for name, channels, kind in rows:
+        print(f"{name:<{width}}  {channels:>5}  {kind}")
     return 0
 
 
 def cmd_build(args) -> int:
-    from generator.build import load_build_model, run_build
-    from generator.config import load_config
-    from generator.runners import make_runner_factory
+    from generator.pipeline.build import batch_size_for, load_build_model, run_build
+    from generator.pipeline.config import load_config
+    from generator.pipeline.runners import make_runner_factory
+    from generator.publish.site.build import build_site
 
     config = load_config(Path(args.config))
     factory = make_runner_factory(args.runner, address=args.address)
     model = load_build_model(config, args.model, args.device)
-    gpu = str(args.device).startswith("cuda")
-    batch = args.batch or (config.build.gpu_batch if gpu else config.build.batch)
     report = run_build(config, Path(args.store), None if args.no_site else Path(args.out), model=model,
-                       runner_factory=factory, device_name=str(args.device), batch_size=batch,
-                       retry_failed=args.retry_failed, limit=args.limit)
+                       runner_factory=factory, device_name=str(args.device),
+                       batch_size=batch_size_for(config, args.device, args.batch), retry_failed=args.retry_failed,
+                       limit=args.limit, publish=build_site)
     return report.exit_code
 
 
 def cmd_site(args) -> int:
-    from generator.site import build_site
+    from generator.publish.site.build import build_site
 
     info = build_site(Path(args.store), Path(args.out))
     print(f"atlas: site in {args.out}/: {info['pages']} pages; {info['done']} done, {info['pending']} pending, "
@@ -117,55 +72,44 @@ def cmd_site(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from generator.bench import main as bench_main
+    from generator.bench.cli import main as bench_main
 
     return bench_main(args.bench_args)
 
 
 def cmd_embed(args) -> int:
     """`atlas embed TARGET...`: a ready-to-paste snippet per class or channel video."""
-    import os
+    from generator.pipeline.store import Store
+    from generator.publish.embed import default_base, resolve_media, snippet
 
-    from generator.embed import read_manifest, resolve_media, snippet
-
-    store = Path(args.store)
-    manifest = read_manifest(store)
-    base = args.base_url if args.base_url is not None else os.environ.get("ATLAS_BASE_URL")
-    if base is None and args.format in ("html", "markdown"):
-        print("atlas: URLs are root-relative (/media/...); pass --base-url https://USER.github.io/REPO "
-              "(or set ATLAS_BASE_URL) when the atlas is served elsewhere", file=sys.stderr)
+    store = Store(args.store)
+    manifest = store.read_manifest() if store.has_manifest() else None
+    base = default_base(args.base_url, args.format, warn=lambda m: print(f"atlas: {m}", file=sys.stderr))
     for text in args.targets:
-        media = resolve_media(text, store, manifest)
-        print(snippet(media, args.format, base, args.atlas_url, autoplay=args.autoplay))
+        print(snippet(resolve_media(text, store, manifest), args.format, base, args.atlas_url, autoplay=args.autoplay))
     return 0
 
 
 def cmd_export(args) -> int:
     """`atlas export TARGET... --to BLOG/static/atlas`: copy videos + posters (+ PNGs), print the snippets."""
-    from generator.embed import (export_media, post_videos_summary, read_manifest, resolve_media, snippet,
-                                 url_for_folder, write_post_videos)
+    from generator.pipeline.store import Store
+    from generator.publish.embed import export_base, export_media, resolve_media, snippet, url_for_folder
+    from generator.publish.post_videos import post_videos_summary, write_post_videos
 
     if not args.targets and not args.post_videos:
         raise AtlasError("name at least one TARGET (e.g. hen, 8, layer4.1:37), or pass --post-videos")
-    store, to = Path(args.store), Path(args.to)
-    manifest = read_manifest(store)
-    if manifest is None:
-        raise AtlasError(f"no atlas in {store} (no manifest.json): run `make atlas` first, or pass --store DIR")
+    store, to = Store(args.store), Path(args.to)
+    manifest = store.read_manifest()
     media = [resolve_media(t, store, manifest) for t in args.targets]
     written = export_media(media, to, final=not args.no_png)
-    total = sum(b for _, b in written)
     if written:
+        total = sum(b for _, b in written)
         print(f"atlas: exported {len(media)} video(s) to {to}/media/: {len(written)} files, {total / 1e6:.2f} MB",
               file=sys.stderr)
     if args.post_videos:
-        rows = write_post_videos(store, to, strict=True)
-        print(post_videos_summary(rows, to), file=sys.stderr)
+        print(post_videos_summary(write_post_videos(store, to, strict=True), to), file=sys.stderr)
     if media:
-        url = args.url if args.url is not None else url_for_folder(to)
-        # shortcodes resolve a relative base with the blog's own base URL (get_url / relURL)
-        base = url if args.format in ("html", "markdown") else (url.lstrip("/") if url.startswith("/") else url)
-        if args.format in ("zola", "hugo") and base == "atlas":
-            base = None  # the shortcodes' default
+        base = export_base(args.url if args.url is not None else url_for_folder(to), args.format)
         for m in media:
             print(snippet(m, args.format, base, args.atlas_url, autoplay=args.autoplay,
                           link=args.atlas_url is not None))
@@ -173,20 +117,33 @@ def cmd_export(args) -> int:
 
 
 def cmd_post_videos(args) -> int:
-    """`make post-videos`: render the ladder stages the blog post embeds, write site/blog/app1.mp4 ..."""
-    from generator.build import load_build_model, run_build
-    from generator.config import load_config
-    from generator.embed import check_post_videos, write_post_videos
-    from generator.runners import LocalRunner
+    """`make post-videos`: render the ladder stages the blog post embeds; the site build writes site/blog/app1.mp4 ..."""
+    from generator.pipeline.build import load_build_model, run_build
+    from generator.pipeline.config import load_config
+    from generator.pipeline.runners import LocalRunner
+    from generator.pipeline.store import Store
+    from generator.publish.post_videos import check_post_videos, measured, post_video_plan, post_videos_summary
+    from generator.publish.site.build import build_site
 
     config = load_config(Path(args.config))
     check_post_videos(config.ladder.post_dir, config.ladder.post_videos, list(config.ladder.stages))
     model = load_build_model(config, args.model, args.device)
     report = run_build(config, Path(args.store), Path(args.out), model=model, runner_factory=LocalRunner,
                        device_name=str(args.device), batch_size=config.build.batch,
-                       retry_failed=args.retry_failed, only_stages=list(config.ladder.post_videos))
-    write_post_videos(Path(args.store), Path(args.out), log=sys.stderr)  # already in site/: this reports them
+                       retry_failed=args.retry_failed, only_stages=list(config.ladder.post_videos), publish=build_site)
+    rows = measured(post_video_plan(Store(args.store), strict=False), Path(args.out))
+    if rows:
+        print(post_videos_summary(rows, Path(args.out)), file=sys.stderr)
     return report.exit_code
+
+
+def add_recipe_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--recipe", default="full", help="ladder stage: naive, sgd, gray-init, robust, l2, blur, fourier, full (default: full)")
+    p.add_argument("--steps", type=int, help="optimization steps (default: the recipe's)")
+    p.add_argument("--size", type=int, help="image side in px (default: the recipe's)")
+    p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                   help="override any recipe knob, e.g. --set lr=0.03 --set blur_every=8 (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,12 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--random-weights", action="store_true", help="skip loading weights (names and counts do not depend on them)")
     p.set_defaults(func=cmd_layers)
 
-    formats = ["html", "zola", "hugo", "markdown"]
     p = sub.add_parser("embed", help="print a ready-to-paste blog snippet for a class or channel video",
                        description="Print a snippet (video with poster, size, muted loop playsinline, caption with "
                                    "label and index, link to its atlas page) for each target.")
     p.add_argument("targets", nargs="+", metavar="TARGET", help="a class (8, hen, n01514859) or channel (layer4.1:37)")
-    p.add_argument("--format", default="html", choices=formats, help="html (default), zola, hugo or markdown")
+    p.add_argument("--format", default="html", choices=FORMATS, help="html (default), zola, hugo or markdown")
     p.add_argument("--base-url", help="where the atlas's media/ is served, e.g. https://USER.github.io/REPO "
                                       "(default: $ATLAS_BASE_URL, else root-relative /media/...)")
     p.add_argument("--atlas-url", help="where the atlas pages are, for the caption link (default: --base-url)")
@@ -252,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("targets", nargs="*", metavar="TARGET", help="classes or channels, as for `atlas embed`")
     p.add_argument("--to", required=True, metavar="DIR", help="e.g. myblog/static/atlas")
     p.add_argument("--url", help="the URL the blog serves DIR at (default: the path after static/, e.g. /atlas)")
-    p.add_argument("--format", default="html", choices=formats, help="snippet format (default: html)")
+    p.add_argument("--format", default="html", choices=FORMATS, help="snippet format (default: html)")
     p.add_argument("--atlas-url", help="the deployed atlas, for a caption link to the target's page (default: none)")
     p.add_argument("--autoplay", action="store_true", help="autoplay (muted) in the snippets")
     p.add_argument("--no-png", action="store_true", help="skip the full-size final PNG")
@@ -276,14 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
     if argv[:1] == ["bench"]:  # the benchmark parses its own options (argparse's REMAINDER would miss --help)
         args = argparse.Namespace(func=cmd_bench, bench_args=argv[1:])
     else:
-        args = parser.parse_args(argv)
-    if getattr(args, "device", "unset") is None:
-        args.device = default_device()
+        args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "device", "unset") is None:
+            from generator.engine.models import default_device
+
+            args.device = default_device()
         return args.func(args)
     except AtlasError as exc:
         print(f"atlas: error: {exc}", file=sys.stderr)
@@ -291,12 +248,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("atlas: interrupted", file=sys.stderr)
         return 130
-
-
-def default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 if __name__ == "__main__":

@@ -10,6 +10,6 @@ def tiny():
 
 @pytest.fixture(scope="session")
 def lite0():
-    from generator.models import load_model
+    from generator.engine.models import load_model
 
     return load_model("efficientnet_lite0")

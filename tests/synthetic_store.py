@@ -1,9 +1,11 @@
 """A synthetic atlas store for site tests: all 1000 classes, a few channels and the ladder, no rendering.
 
 Media are tiny but real: one H.264 MP4 (made once per process with imageio-ffmpeg's ffmpeg), and a handful
-of colourful PNG/JPEG patterns (Pillow) hard-linked (or copied) into every job folder, so browsers can load
-them. Some jobs are pending (no folder), some failed (meta.json with an error), and a few labels are
-replaced by awkward ones (apostrophes, commas, quotes, angle brackets, ampersands) to test escaping.
+of colourful PNG/JPEG patterns (Pillow) that ``Store.put`` hard-links (or copies) into every job folder, so
+browsers can load them. Everything is written as a build writes it: jobs through ``Store.put`` and
+``Store.put_failed``, the manifest through ``Store.write_manifest``. Some jobs are pending (no folder), some
+failed (with an error), and a few labels are replaced by awkward ones (apostrophes, commas, quotes, angle
+brackets, ampersands) to test escaping.
 
     store = make_store(tmp / "store")
     counts = build_site(store, tmp / "site", classes=awkward_classes())
@@ -14,9 +16,7 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
-import json
 import math
-import os
 import random
 import shutil
 import subprocess
@@ -26,8 +26,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from generator.recipe import STAGE_NOTES, STAGES, stage_recipe
-from generator.targets import imagenet_classes
+from generator.engine.recipe import STAGE_NOTES, STAGES, stage_recipe
+from generator.engine.targets import imagenet_classes
+from generator.pipeline.manifest import ChannelEntry, ClassEntry, Ladder, LadderStage, Manifest
+from generator.pipeline.store import FILE_NAMES, Store
 
 REPO = Path(__file__).resolve().parent.parent
 SIZE = 224
@@ -107,26 +109,16 @@ def media_dir() -> Path:
     return root
 
 
-def _link(src: Path, dest: Path) -> None:
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copyfile(src, dest)
-
-
-def _files(folder: Path, variant: int) -> dict:
+def _files(variant: int) -> tuple[dict, dict]:
+    """(meta["files"], role -> source file) of a done job: Store.put links the sources in."""
     media = media_dir()
-    files = {}
-    for kind, name, src, size in (
-        ("final", "final.png", f"final-{variant}.png", SIZE),
-        ("video", "progress.mp4", "progress.mp4", SIZE),
-        ("poster", "poster.jpg", f"poster-{variant}.jpg", SIZE),
-        ("thumb", "thumb.jpg", f"thumb-{variant}.jpg", THUMB),
-    ):
-        _link(media / src, folder / name)
-        files[kind] = {"name": name, "bytes": (folder / name).stat().st_size, "width": size, "height": size}
-    files["video"].update(frames=VIDEO_FRAMES, fps=12)
-    return files
+    info, sources = {}, {}
+    for role, src, size in (("final", f"final-{variant}.png", SIZE), ("video", "progress.mp4", SIZE),
+                            ("poster", f"poster-{variant}.jpg", SIZE), ("thumb", f"thumb-{variant}.jpg", THUMB)):
+        info[role] = {"name": FILE_NAMES[role], "width": size, "height": size}
+        sources[role] = media / src
+    info["video"].update(frames=VIDEO_FRAMES, fps=12)
+    return info, sources
 
 
 def _curves(rng: random.Random, steps: int, channel: bool) -> tuple[list, list | None]:
@@ -139,9 +131,7 @@ def _curves(rng: random.Random, steps: int, channel: bool) -> tuple[list, list |
     return values, probs
 
 
-def _write_job(store: Path, key: str, target: dict, recipe: dict, *, status: str, seed: int) -> None:
-    folder = store / "jobs" / key
-    folder.mkdir(parents=True, exist_ok=True)
+def _write_job(store: Store, key: str, target: dict, recipe: dict, *, status: str, seed: int) -> None:
     rng = random.Random(seed)
     channel = target["kind"] == "channel"
     values, probs = _curves(rng, recipe["steps"], channel)
@@ -154,80 +144,78 @@ def _write_job(store: Path, key: str, target: dict, recipe: dict, *, status: str
         rest /= 2
         top5.append({"index": i, "label": imagenet_classes()[i]["label"], "prob": round(rest, 4)})
     meta = {
-        "schema": 1, "key": key, "status": status, "error": None, "target": target, "model": MODEL,
-        "recipe": recipe,
+        "status": status, "error": None, "role": "channel" if channel else "class", "target": target,
+        "model": MODEL, "recipe": recipe,
         "metrics": {"values": values, "probs": probs, "top5": top5, "final_value": values[-1],
                     "seconds": round(rng.uniform(3, 9), 2)},
-        "files": {}, "timings": {"render_s": round(rng.uniform(3, 9), 2), "encode_s": 0.3},
-        "code_version": "0.1.0", "created": "2026-11-27T12:34:56Z",
+        "timings": {"render_s": round(rng.uniform(3, 9), 2), "encode_s": 0.3}, "files": {},
     }
-    if status == "failed":
+    if status == "failed":  # a render records the steps before the loss turned NaN, and no top-5
         cut = rng.randrange(10, 60)
         meta["error"] = f"loss became NaN/Inf at step {cut}; try a lower lr"
-        meta["metrics"]["values"] = values[:cut] + [float("nan")]
+        meta["metrics"]["values"] = values[:cut]
         if probs:
-            meta["metrics"]["probs"] = probs[:cut] + [float("nan")]
+            meta["metrics"]["probs"] = probs[:cut]
         meta["metrics"]["top5"] = []
+        store.put_failed(key, meta)
     else:
-        meta["files"] = _files(folder, seed % VARIANTS)
-    (folder / "meta.json").write_text(json.dumps(meta))
+        meta["files"], sources = _files(seed % VARIANTS)
+        store.put(key, meta, sources)
 
 
 def make_store(root: Path, *, classes=range(1000), channels: bool = True, ladder: bool = True) -> Path:
     """Write a store under root and return it."""
-    root = Path(root)
-    (root / "jobs").mkdir(parents=True, exist_ok=True)
+    store = Store(root).ensure_writable()
     recipe = stage_recipe("full").knobs()
     data = imagenet_classes()
-    manifest = {"schema": 1, "title": "Feature Atlas", "model": MODEL, "recipe": recipe,
-                "classes": [], "channels": [], "ladder": None, "class_weights": {},
-                "updated": "2026-11-27T13:00:00Z"}
+    class_entries, channel_entries, class_weights, ladder_entry = [], [], {}, None
     for i in classes:
         c = data[i]
         key = key_of(f"class-{i}")
-        manifest["classes"].append({"index": i, "key": key})
+        class_entries.append(ClassEntry(i, key, (key,)))
         if i in PENDING:
             continue
         target = {"kind": "class", "id": f"class-{i:03d}", "index": i, "label": c["label"], "wnid": c["wnid"]}
-        _write_job(root, key, target, recipe, status="failed" if i in FAILED else "done", seed=i)
+        _write_job(store, key, target, recipe, status="failed" if i in FAILED else "done", seed=i)
     if channels:
         rng = random.Random(1)
         for layer, chans in LAYERS.items():
-            manifest["class_weights"][layer] = None
+            class_weights[layer] = None
             for ch in chans:
                 key = key_of(f"channel-{layer}-{ch}")
-                manifest["channels"].append({"layer": layer, "channel": ch, "key": key})
+                channel_entries.append(ChannelEntry(layer, ch, key, (key,)))
                 if layer == "_conv_head":
-                    if manifest["class_weights"][layer] is None:
-                        manifest["class_weights"][layer] = {}
+                    if class_weights[layer] is None:
+                        class_weights[layer] = {}
                     top = sorted(rng.sample(range(1000), 5))
-                    manifest["class_weights"][layer][str(ch)] = [[i, round(rng.uniform(0.1, 0.6), 3)] for i in top]
+                    class_weights[layer][str(ch)] = [[i, round(rng.uniform(0.1, 0.6), 3)] for i in top]
                 if (layer, ch) in CHANNEL_PENDING:
                     continue
                 target = {"kind": "channel", "id": f"channel-{layer}-{ch}", "layer": layer, "channel": ch,
                           "label": f"{layer}:{ch}"}
                 status = "failed" if (layer, ch) in CHANNEL_FAILED else "done"
-                _write_job(root, key, target, recipe, status=status, seed=ch + 7)
+                _write_job(store, key, target, recipe, status=status, seed=ch + 7)
     if ladder:
         c = data[LADDER_CLASS]
         stages = []
         for n, stage in enumerate(STAGES):
             key = key_of(f"ladder-{stage}")
-            stages.append({"stage": stage, "note": STAGE_NOTES[stage], "key": key})
+            stages.append(LadderStage(stage, STAGE_NOTES[stage], key))
             if stage in LADDER_PENDING:
                 continue
             target = {"kind": "class", "id": f"class-{LADDER_CLASS:03d}", "index": LADDER_CLASS,
                       "label": c["label"], "wnid": c["wnid"]}
-            _write_job(root, key, target, stage_recipe(stage).knobs(), status="done", seed=100 + n)
-        manifest["ladder"] = {"class": LADDER_CLASS, "stages": stages}
-    (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
+            _write_job(store, key, target, stage_recipe(stage).knobs(), status="done", seed=100 + n)
+        ladder_entry = Ladder(LADDER_CLASS, tuple(stages))
+    store.write_manifest(Manifest("Feature Atlas", MODEL, recipe, {"fps": 12, "hold_s": 0, "crf": 32},
+                                  tuple(class_entries), tuple(channel_entries), ladder_entry, class_weights))
     return root
 
 
 @functools.lru_cache(maxsize=None)
 def built_site() -> tuple[Path, Path, dict]:
     """(store, site, counts): the full synthetic atlas built once per test process (both test files share it)."""
-    from generator.site import build_site
+    from generator.publish.site.build import build_site
 
     root = Path(tempfile.mkdtemp(prefix="atlas-site-test-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)

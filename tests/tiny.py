@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from generator.models import LoadedModel, Normalize, freeze
+from generator.engine.models import LoadedModel, Normalize, freeze
 
 
 class NaNProbe(nn.Module):

@@ -1,0 +1,1 @@
+"""The pipeline: config -> plan (jobs with content keys) -> runners -> artifacts -> the store, and the build loop."""

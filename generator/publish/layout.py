@@ -1,0 +1,83 @@
+"""The one contract for the published atlas's names: slugs, media ids, page paths and file names.
+
+Every URL a blog post may link to comes from here, relative to the atlas's root::
+
+    index.html  recipe.html  about.html  random.html  search.js  static/<file>
+    classes/008.html                     one page per class, keyed by zero-padded index ("crane" 134 and 517)
+    layers/index.html  layers/<slug>.html
+    channels/<slug>-<channel>.html
+    media/<media id>.mp4 .jpg .png -thumb.jpg      media ids: class-008, channel-<slug>-<channel>, ladder-<stage>
+    <post_dir>/<name>.mp4 .jpg           the blog post's own videos (config [ladder] post_videos)
+
+The blog shortcodes (templates/shortcodes/, Tera and Go templates) and random.html's script spell the class
+rule again in their own languages; tests/publish/test_layout.py renders them and checks them against this
+module. No torch, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+MEDIA_SUFFIX = {"video": ".mp4", "poster": ".jpg", "final": ".png", "thumb": "-thumb.jpg"}
+TARGET_KINDS = ("video", "poster", "final", "thumb")  # a class's or channel's media on the site
+LADDER_KINDS = ("video", "poster")  # a ladder stage's media on the recipe page
+EMBED_KINDS = ("video", "poster", "final")  # what a blog embeds, and `atlas export` copies
+
+HOME = "index.html"
+RECIPE = "recipe.html"
+ABOUT = "about.html"
+RANDOM = "random.html"
+LAYERS = "layers/index.html"
+SEARCH_INDEX = "search.js"
+NOJEKYLL = ".nojekyll"  # GitHub Pages serves _files as they are
+MARKER = ".atlas-site"  # in every built site: a rebuild may clean a folder only when it holds this
+
+
+def layer_slug(layer: str) -> str:
+    """A layer (or stage) name as a file-name-safe URL part: "_blocks.15" stays, "a/b" becomes "a-b"."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "-", layer).strip(".")
+    return slug or "layer"
+
+
+def class_media_id(index: int) -> str:
+    return f"class-{index:03d}"
+
+
+def channel_media_id(layer: str, channel: int) -> str:
+    return f"channel-{layer_slug(layer)}-{channel}"
+
+
+def ladder_media_id(stage: str) -> str:
+    return f"ladder-{layer_slug(stage)}"
+
+
+def media_path(media_id: str, kind: str) -> str:
+    return f"media/{media_id}{MEDIA_SUFFIX[kind]}"
+
+
+def class_page(index: int) -> str:
+    return f"classes/{index:03d}.html"
+
+
+def channel_page(layer: str, channel: int) -> str:
+    return f"channels/{layer_slug(layer)}-{channel}.html"
+
+
+def layer_page(layer: str) -> str:
+    return f"layers/{layer_slug(layer)}.html"
+
+
+def static_path(name: str) -> str:
+    return f"static/{name}"
+
+
+def poster_of(video: str) -> str:
+    """A video's poster: the same path with .jpg for .mp4 (as the shortcodes derive it for a path video)."""
+    return video.removesuffix(".mp4") + ".jpg"
+
+
+def post_video_paths(post_dir: str, name: str) -> dict[str, str]:
+    """The blog post's video ``name`` (app1.mp4) and its poster under ``post_dir``, relative to the site root."""
+    folder = post_dir.strip("/")
+    video = f"{folder}/{name}" if folder else name
+    return {"video": video, "poster": poster_of(video)}
