@@ -1,5 +1,6 @@
 """The `atlas` command line: parses arguments and dispatches to the engine, the pipeline or the publish side.
-Every user mistake is one line on stderr and a non-zero exit.
+Every mistake is one line on stderr, and the exit code says what happened (generator/errors.py: 0 done, 1 some
+jobs failed, 2 usage or config error, 3 broke off, 130 interrupted).
 
 Commands import what they run when they run: torch loads only for the commands that render."""
 
@@ -9,20 +10,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from generator.errors import AtlasError
+from generator.arguments import Parser, integer, non_negative, positive
+from generator.errors import (EXIT_ABORTED, EXIT_INTERRUPTED, AtlasError, crash_report, disk_full,
+                              disk_full_message)
 from generator.publish.embed import FORMATS
-
-EXIT_USER_ERROR = 2
 
 
 def cmd_render(args) -> int:
     from generator.engine.models import DEFAULT_MODEL, OFFLINE_MODEL, load_model
     from generator.engine.targets import parse_target
     from generator.pipeline.config import recipe_from_options
-    from generator.pipeline.render_targets import render_targets
+    from generator.pipeline.render_targets import check_channels, render_targets
 
     recipe = recipe_from_options(args.recipe, args.steps, args.size, args.seed, args.set)
-    targets = [parse_target(t) for t in args.targets]  # fail on a bad class before loading a model
+    targets = [parse_target(t) for t in args.targets]  # fail on a bad target before loading a model
+    check_channels(targets, args.model or DEFAULT_MODEL)
     try:
         Path(args.out).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -35,9 +37,10 @@ def cmd_render(args) -> int:
 
 
 def cmd_layers(args) -> int:
+    """Layer names and channel counts come from the architecture alone: no weights, so it works offline."""
     from generator.engine.models import describe_layers, load_model
 
-    rows = describe_layers(load_model(args.model, weights=None if args.random_weights else "DEFAULT"))
+    rows = describe_layers(load_model(args.model, weights=None))
     width = max(len(name) for name, _, _ in rows)
     for name, channels, kind in rows:
         print(f"{name:<{width}}  {channels:>5}  {kind}")
@@ -45,18 +48,21 @@ def cmd_layers(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from generator.pipeline.build import batch_size_for, load_build_model, run_build
-    from generator.pipeline.config import load_config
+    from generator.pipeline.build import batch_size_for, load_build_model, load_checked_config, run_build
+    from generator.pipeline.lock import store_lock
     from generator.pipeline.runners import make_runner_factory
     from generator.publish.site.build import build_site
 
-    config = load_config(Path(args.config))
+    config = load_checked_config(Path(args.config), args.model)
     factory = make_runner_factory(args.runner, address=args.address)
-    model = load_build_model(config, args.model, args.device)
-    report = run_build(config, Path(args.store), None if args.no_site else Path(args.out), model=model,
-                       runner_factory=factory, device_name=str(args.device),
-                       batch_size=batch_size_for(config, args.device, args.batch), retry_failed=args.retry_failed,
-                       limit=args.limit, publish=build_site)
+    with store_lock(Path(args.store), wait=args.wait):
+        model = load_build_model(config, args.model, args.device)
+        report = run_build(config, Path(args.store), None if args.no_site else Path(args.out), model=model,
+                           runner_factory=factory, device_name=str(args.device),
+                           batch_size=batch_size_for(config, args.device, args.batch), retry_failed=args.retry_failed,
+                           limit=args.limit, publish=build_site)
+    if args.report:
+        report.write(Path(args.report))
     return report.exit_code
 
 
@@ -84,9 +90,10 @@ def cmd_embed(args) -> int:
 
     store = Store(args.store)
     manifest = store.read_manifest() if store.has_manifest() else None
+    media = [resolve_media(text, store, manifest) for text in args.targets]  # a bad target fails before any note
     base = default_base(args.base_url, args.format, warn=lambda m: print(f"atlas: {m}", file=sys.stderr))
-    for text in args.targets:
-        print(snippet(resolve_media(text, store, manifest), args.format, base, args.atlas_url, autoplay=args.autoplay))
+    for m in media:
+        print(snippet(m, args.format, base, args.atlas_url, autoplay=args.autoplay))
     return 0
 
 
@@ -100,7 +107,7 @@ def cmd_export(args) -> int:
         raise AtlasError("name at least one TARGET (e.g. hen, 8, layer4.1:37), or pass --post-videos")
     store, to = Store(args.store), Path(args.to)
     manifest = store.read_manifest()
-    media = [resolve_media(t, store, manifest) for t in args.targets]
+    media = [resolve_media(t, store, manifest, warn=lambda m: None) for t in args.targets]  # export_media says why
     written = export_media(media, to, final=not args.no_png)
     if written:
         total = sum(b for _, b in written)
@@ -118,19 +125,21 @@ def cmd_export(args) -> int:
 
 def cmd_post_videos(args) -> int:
     """`make post-videos`: render the ladder stages the blog post embeds; the site build writes site/blog/app1.mp4 ..."""
-    from generator.pipeline.build import load_build_model, run_build
-    from generator.pipeline.config import load_config
+    from generator.pipeline.build import load_build_model, load_checked_config, run_build
+    from generator.pipeline.lock import store_lock
     from generator.pipeline.runners import LocalRunner
     from generator.pipeline.store import Store
     from generator.publish.post_videos import check_post_videos, measured, post_video_plan, post_videos_summary
     from generator.publish.site.build import build_site
 
-    config = load_config(Path(args.config))
+    config = load_checked_config(Path(args.config), args.model)
     check_post_videos(config.ladder.post_dir, config.ladder.post_videos, list(config.ladder.stages))
-    model = load_build_model(config, args.model, args.device)
-    report = run_build(config, Path(args.store), Path(args.out), model=model, runner_factory=LocalRunner,
-                       device_name=str(args.device), batch_size=config.build.batch,
-                       retry_failed=args.retry_failed, only_stages=list(config.ladder.post_videos), publish=build_site)
+    with store_lock(Path(args.store), wait=args.wait):
+        model = load_build_model(config, args.model, args.device)
+        report = run_build(config, Path(args.store), Path(args.out), model=model, runner_factory=LocalRunner,
+                           device_name=str(args.device), batch_size=config.build.batch,
+                           retry_failed=args.retry_failed, only_stages=list(config.ladder.post_videos),
+                           publish=build_site)
     rows = measured(post_video_plan(Store(args.store), strict=False), Path(args.out))
     if rows:
         print(post_videos_summary(rows, Path(args.out)), file=sys.stderr)
@@ -139,15 +148,15 @@ def cmd_post_videos(args) -> int:
 
 def add_recipe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recipe", default="full", help="ladder stage: naive, sgd, gray-init, robust, l2, blur, fourier, full (default: full)")
-    p.add_argument("--steps", type=int, help="optimization steps (default: the recipe's)")
-    p.add_argument("--size", type=int, help="image side in px (default: the recipe's)")
-    p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--steps", type=positive, help="optimization steps (default: the recipe's)")
+    p.add_argument("--size", type=positive, help="image side in px (default: the recipe's)")
+    p.add_argument("--seed", type=integer, help="random seed (default: 0)")
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
                    help="override any recipe knob, e.g. --set lr=0.03 --set blur_every=8 (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="atlas", description="Feature Atlas: render class and channel visualizations into a static site.")
+    parser = Parser(prog="atlas", description="Feature Atlas: render class and channel visualizations into a static site.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("render", help="render targets to images, frames and metrics",
@@ -156,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model name (default: resnet18, falling back to efficientnet_lite0 offline)")
     add_recipe_args(p)
     p.add_argument("--out", default="out", help="output folder (default: out/)")
-    p.add_argument("--batch", type=int, default=8, help="targets per batch (default: 8)")
+    p.add_argument("--batch", type=positive, default=8, help="targets per batch (default: 8)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.set_defaults(func=cmd_render)
 
@@ -167,12 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="site", help="site folder (default: site/)")
     p.add_argument("--model", help="override the config's model (never falls back)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
-    p.add_argument("--batch", type=int, help="targets per batch (default: the config's batch / gpu_batch)")
+    p.add_argument("--batch", type=positive, help="targets per batch (default: the config's batch / gpu_batch)")
     p.add_argument("--runner", default="local", choices=["local", "ray"], help="where jobs run (default: local)")
     p.add_argument("--address", help="Ray cluster address (with --runner ray; default: start a local one)")
     p.add_argument("--retry-failed", action="store_true", help="render failed jobs again")
-    p.add_argument("--limit", type=int, help="render at most N missing jobs this run")
+    p.add_argument("--limit", type=non_negative, help="render at most N missing jobs this run")
     p.add_argument("--no-site", action="store_true", help="only render into the store")
+    p.add_argument("--wait", action="store_true", help="when another build holds the store, wait for it (default: "
+                                                        "stop with a message naming it)")
+    p.add_argument("--report", metavar="FILE", help="write the build's counts and failed jobs as JSON (for CI)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("site", help="re-template site/ from the store alone (no torch, seconds)")
@@ -187,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("layers", help="list a model's addressable layers and channel counts")
     p.add_argument("model", help="model name, e.g. resnet18 or efficientnet_lite0")
-    p.add_argument("--random-weights", action="store_true", help="skip loading weights (names and counts do not depend on them)")
+    p.add_argument("--random-weights", action="store_true",
+                   help="accepted for older scripts: no weights are ever loaded (names and counts do not depend on them)")
     p.set_defaults(func=cmd_layers)
 
     p = sub.add_parser("embed", help="print a ready-to-paste blog snippet for a class or channel video",
@@ -226,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="override the config's model (never falls back)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     p.add_argument("--retry-failed", action="store_true", help="render failed stages again")
+    p.add_argument("--wait", action="store_true", help="when another build holds the store, wait for it")
     p.set_defaults(func=cmd_post_videos)
     return parser
 
@@ -237,17 +251,21 @@ def main(argv: list[str] | None = None) -> int:
     else:
         args = build_parser().parse_args(argv)
     try:
-        if getattr(args, "device", "unset") is None:
-            from generator.engine.models import default_device
+        if hasattr(args, "device"):
+            from generator.engine.models import check_device
 
-            args.device = default_device()
+            args.device = check_device(args.device)
         return args.func(args)
     except AtlasError as exc:
         print(f"atlas: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return exc.exit_code
     except KeyboardInterrupt:
         print("atlas: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug, or the machine: one line, the traceback in a log file
+        message = disk_full_message(exc) if disk_full(exc) else crash_report(exc)
+        print(f"atlas: error: {message}", file=sys.stderr)
+        return EXIT_ABORTED
 
 
 if __name__ == "__main__":

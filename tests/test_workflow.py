@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -42,20 +43,66 @@ def test_triggers_permissions_and_pages_actions(wf):
     inputs = wf["on"]["workflow_dispatch"]["inputs"]
     assert inputs["config"]["default"] == "content/preview.toml" and "content/atlas.toml" in inputs["config"]["options"]
     assert {"runner", "gpu"} <= set(inputs)
-    assert wf["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert wf["concurrency"]["group"] == "pages"
     build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
+    # the job that runs the project's code and renders its content may only read; only the deploy job writes Pages
+    assert wf["permissions"] == {} and build["permissions"] == {"contents": "read"}
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    checkouts = [s for s in build["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert len(checkouts) == 2 and all(s["with"]["persist-credentials"] is False for s in checkouts)
     uses = [s.get("uses", "").split("@")[0] for s in build["steps"]]
-    for action in ("actions/checkout", "actions/setup-python", "actions/cache", "actions/configure-pages",
-                   "actions/upload-pages-artifact"):
+    for action in ("actions/setup-python", "actions/cache/restore", "actions/cache/save", "actions/upload-pages-artifact"):
         assert action in uses, action
     upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact"))
     assert upload["with"]["path"] == "site"
-    cache = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/cache"))
-    assert cache["with"]["path"] == ".atlas-cache" and "content/*.toml" in cache["with"]["key"]
+    restore = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/cache/restore"))
+    assert restore["with"]["path"] == ".atlas-cache" and "content/*.toml" in restore["with"]["key"]
+    # the store is saved after a failed build too, and the build step times out before the job does
+    save = build["steps"][-1]
+    assert save["uses"].startswith("actions/cache/save@") and save["if"].startswith("always()")
+    assert save["with"] == {"path": ".atlas-cache", "key": "${{ steps.store.outputs.cache-primary-key }}"}
+    render = next(s for s in build["steps"] if s.get("id") == "build")
+    assert render["timeout-minutes"] < build["timeout-minutes"]
     assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
-    assert deploy["steps"][-1]["uses"].startswith("actions/deploy-pages@")
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/configure-pages", "actions/deploy-pages"]
     assert "preview.toml" in build["env"]["CONFIG"]  # CPU runner: the preview, unless told otherwise
+    assert build["env"]["MAX_FAILED_JOBS"] == "${{ vars.ATLAS_MAX_FAILED_JOBS || '10' }}"
+
+
+@pytest.mark.parametrize("status, failed, deploys, says", [
+    (0, 0, True, "Deploying."),
+    (1, 3, True, "Deploying with 3 failed jobs (at most 5 may fail"),
+    (1, 5, True, "Deploying with 5 failed jobs"),
+    (1, 6, False, "Not deploying: 6 failed jobs, more than the 5 allowed."),
+    (1, None, False, "Not deploying: an unknown number of failed jobs"),
+    (2, None, False, "Not deploying: exit 2"),
+    (3, None, False, "Not deploying: exit 3"),
+    (130, 0, False, "Not deploying: exit 130"),
+])
+def test_the_build_step_deploys_only_on_0_or_few_failed_jobs(wf, tmp_path, status, failed, deploys, says):
+    """The build step's script, run with a stand-in `atlas` that exits ``status`` (writing a report of ``failed``
+    failed jobs, as `atlas build --report` does): it passes (and the site deploys) only when it should."""
+    from generator.pipeline.build import BuildReport
+
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").symlink_to(sys.executable)
+    report = BuildReport(planned=20, done=20 - (failed or 0),
+                         failed_jobs=[{"target": f"class {i}", "role": "class", "key": "k", "error": "NaN"}
+                                      for i in range(failed or 0)])
+    if failed is not None:
+        (tmp_path / "report.json").write_text(json.dumps(report.to_json()))
+    (bin_dir / "atlas").write_text(f"#!/bin/sh\n[ -f report.json ] && cp report.json build-report.json\nexit {status}\n")
+    (bin_dir / "atlas").chmod(0o755)
+    script = next(s for s in wf["jobs"]["build"]["steps"] if s.get("id") == "build")["run"]
+    env = {"PATH": "/usr/bin:/bin", "CONFIG": "content/preview.toml", "MAX_FAILED_JOBS": "5",
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    run = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    summary = (tmp_path / "summary.md").read_text()
+    assert (run.returncode == 0) == deploys, run.stdout + run.stderr
+    assert f"### atlas build: exit {status}" in summary and says in summary, summary
+    if failed:
+        assert f"20 jobs planned: {20 - failed} done, {failed} failed" in summary and "- failed: class 0 (class): NaN" in summary
 
 
 def test_the_commands_it_runs_exist(wf):

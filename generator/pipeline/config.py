@@ -1,18 +1,25 @@
 """Load and validate an atlas config (content/atlas.toml) into dataclasses.
 
-Every mistake is one line naming the file, the line and the key: ``content/atlas.toml:12: unknown key 'stpes' in [recipe]``.
+Everything is checked at load, before any model loads: every key's type and range (NaN and inf included), the
+enumerations (recipe stages, optimizer, param...), the classes; ``check_layers`` then resolves the ladder target
+and the explicit channels against the model's layers (from its architecture: no weights needed). Every mistake
+is one line naming the file, the line and the key: ``content/atlas.toml:12: unknown key 'stpes' in [recipe]``.
+Values are checked, never converted, so the job keys made from them stay what they were.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.engine.recipe import STAGES, Recipe, is_number, stage_recipe
+from generator.engine.targets import ChannelTarget, check_channel, class_target, parse_target
 from generator.errors import AtlasError
-from generator.engine.recipe import Recipe, stage_recipe
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,7 @@ class ChannelsConfig:
 class VideoConfig:
     fps: int = 20
     hold_s: float = 1.5
-    crf: int = 33
+    crf: int = 33  # x264's scale: 0 (lossless) .. 51
 
 
 @dataclass(frozen=True)
@@ -72,74 +79,235 @@ SECTIONS = {"model": ModelConfig, "channels": ChannelsConfig, "video": VideoConf
 TOP_LEVEL = {"title", "classes", "seeds", "recipe", *SECTIONS}
 
 
+# ---- the type and range of every key: a check returns what the value must be, or None when it is that
+
+
+def is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)  # TOML's true is no 1
+
+
+def whole(lo: int, hi: int | None = None):
+    span = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+    return lambda v: None if is_int(v) and lo <= v and (hi is None or v <= hi) else f"a whole number {span}"
+
+
+def number(lo: float, hi: float):
+    def check(v):
+        ok = is_number(v) and math.isfinite(v) and lo <= v <= hi
+        return None if ok else f"a number {lo:g}..{hi:g}"
+    return check
+
+
+def text(v) -> str | None:
+    return None if isinstance(v, str) else "a string"
+
+
+def name(v) -> str | None:
+    return None if isinstance(v, str) and v.strip() else "a non-empty string"
+
+
+def stage_list(v) -> str | None:
+    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+        return f"a list of stages, e.g. [\"naive\", \"full\"] (known: {', '.join(STAGES)})"
+    unknown = [s for s in v if s not in STAGES]
+    if unknown:
+        return f"a list of known stages ({', '.join(STAGES)}); {unknown[0]!r} is none"
+    return "a list without repeats" if len(set(v)) != len(v) else None
+
+
+def channel_table(v) -> str | None:
+    ok = isinstance(v, dict) and all(isinstance(picks, list) and all(is_int(c) and c >= 0 for c in picks)
+                                     for picks in v.values())
+    return None if ok else 'a table of layer = [channel, ...], e.g. { "layer4.1" = [37, 42] }'
+
+
+def file_table(v) -> str | None:
+    ok = isinstance(v, dict) and all(isinstance(f, str) for f in v.values())
+    return None if ok else 'a table of stage = "file.mp4"'
+
+
+def class_list(v) -> str | None:
+    ok = v == "all" or (isinstance(v, list) and all(is_int(c) or isinstance(c, str) for c in v))
+    return None if ok else '"all" or a list of class indices, labels or WordNet ids, e.g. [8, "goldfish"]'
+
+
+def seed_list(v) -> str | None:
+    return None if isinstance(v, list) and v and all(is_int(s) for s in v) else "a non-empty list of whole numbers"
+
+
+RULES = {
+    (None, "title"): text, (None, "classes"): class_list, (None, "seeds"): seed_list,
+    ("model", "name"): name, ("model", "fallback"): text,
+    ("channels", "per_stage"): whole(0), ("channels", "explicit"): channel_table,
+    ("video", "fps"): whole(1, 240), ("video", "hold_s"): number(0, 600), ("video", "crf"): whole(0, 51),
+    ("ladder", "target"): name, ("ladder", "stages"): stage_list, ("ladder", "post_dir"): text,
+    ("ladder", "post_videos"): file_table,
+    ("build", "batch"): whole(1), ("build", "gpu_batch"): whole(1), ("build", "site_every"): whole(1),
+}
+
+
+# ---- where a key is: file:line
+
+
+TABLE_HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]")
+
+
 def key_line(text: str, table: str | None, key: str) -> int:
     """Line number (1-based) of ``key = ...`` inside ``[table]`` (None: top level); 0 when not found."""
     current = None
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
-        if line.startswith("[") and not line.startswith("[["):
-            current = line.strip("[] ")
-        elif current == table and line.split("=", 1)[0].strip().strip('"') == key and "=" in line:
+        header = TABLE_HEADER.match(line)
+        if header:
+            current = header.group(1).strip('"')
+        elif current == table and "=" in line and line.split("=", 1)[0].strip().strip('"') == key:
             return n
     return 0
+
+
+def located(path: str | Path, text: str, table: str | None, key: str, message: str) -> AtlasError:
+    line = key_line(text, table, key)
+    return AtlasError(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+def describe(table: str | None, key: str) -> str:
+    return f"[{table}] {key}" if table else key
+
+
+# ---- loading
 
 
 def load_config(path: Path) -> AtlasConfig:
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise AtlasError(f"{path}: cannot read config ({exc.strerror})") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AtlasError(f"{path}: cannot read config ({getattr(exc, 'strerror', None) or exc})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AtlasError(f"{path}: invalid TOML: {exc}") from None
 
     def fail(table, key, message):
-        line = key_line(text, table, key)
-        where = f"{path}:{line}" if line else str(path)
-        raise AtlasError(f"{where}: {message}")
+        raise located(path, text, table, key, message)
 
     for key in data:
         if key not in TOP_LEVEL:
             fail(None, key, f"unknown key {key!r}; known: {', '.join(sorted(TOP_LEVEL))}")
     kwargs = {"source": str(path)}
-    for name, cls in SECTIONS.items():
-        section = data.get(name, {})
-        if not isinstance(section, dict):
-            fail(None, name, f"{name!r} must be a table [{name}]")
+    for section, cls in SECTIONS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            fail(None, section, f"{section!r} must be a table: write [{section}] with its keys under it")
         known = {f.name for f in dataclasses.fields(cls)}
-        for key in section:
+        for key, value in table.items():
             if key not in known:
-                fail(name, key, f"unknown key {key!r} in [{name}]; known: {', '.join(sorted(known))}")
-        try:
-            kwargs[name] = cls(**section)
-        except TypeError as exc:
-            fail(name, next(iter(section), name), f"[{name}]: {exc}")
-    recipe_table = dict(data.get("recipe", {}))
-    stage = recipe_table.pop("stage", "full")
-    try:
-        kwargs["recipe"] = stage_recipe(stage, **recipe_table)
-    except AtlasError as exc:
-        bad = next((k for k in recipe_table if k in str(exc)), "stage")
-        fail("recipe", bad, str(exc))
-    except TypeError as exc:
-        fail("recipe", "stage", f"[recipe]: {exc}")
+                fail(section, key, f"unknown key {key!r} in [{section}]; known: {', '.join(sorted(known))}")
+            check_value(fail, section, key, value)
+        kwargs[section] = cls(**table)
     for key in ("title", "classes", "seeds"):
         if key in data:
+            check_value(fail, None, key, data[key])
             kwargs[key] = data[key]
+    kwargs["recipe"] = load_recipe(data.get("recipe", {}), fail)
     config = AtlasConfig(**kwargs)
-    checks = [
-        (config.classes == "all" or isinstance(config.classes, list), "classes", 'classes must be "all" or a list'),
-        (isinstance(config.seeds, list) and config.seeds and all(isinstance(s, int) for s in config.seeds), "seeds",
-         "seeds must be a non-empty list of integers"),
-        (isinstance(config.channels.per_stage, int) and config.channels.per_stage >= 0, "per_stage", "per_stage must be >= 0"),
-        (config.build.batch >= 1 and config.build.gpu_batch >= 1, "batch", "batch sizes must be >= 1"),
-    ]
-    for ok, key, message in checks:
-        if not ok:
-            fail(None if key in ("classes", "seeds") else "channels" if key == "per_stage" else "build", key, message)
+    check_targets(config, fail)
     return config
+
+
+def check_value(fail, table: str | None, key: str, value) -> None:
+    problem = RULES[(table, key)](value)
+    if problem:
+        fail(table, key, f"{describe(table, key)} must be {problem}, got {toml_value(value)}")
+
+
+def toml_value(v) -> str:
+    """A value as the config spells it (true, not True; "8", not '8')."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        keys = {k: k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else toml_value(k) for k in v}
+        return "{ " + ", ".join(f"{keys[k]} = {toml_value(x)}" for k, x in v.items()) + " }"
+    return repr(v)
+
+
+def load_recipe(table, fail) -> Recipe:
+    """[recipe]: a stage, then knobs, each checked on its own so an error names its line."""
+    if not isinstance(table, dict):
+        fail(None, "recipe", f"recipe must be a table: write [recipe] and under it stage = {toml_value(table)}")
+    table = dict(table)
+    stage = table.pop("stage", "full")
+    try:
+        base = stage_recipe(stage if isinstance(stage, str) else repr(stage))
+    except AtlasError as exc:
+        fail("recipe", "stage", f"[recipe] stage: {exc}")
+    for key, value in table.items():
+        try:
+            base.with_(**{key: value})
+        except AtlasError as exc:
+            fail("recipe", key, in_recipe_table(exc))
+    try:
+        return base.with_(**table)
+    except AtlasError as exc:  # a check between knobs
+        fail("recipe", next((k for k in table if k in str(exc)), "stage"), in_recipe_table(exc))
+
+
+def in_recipe_table(exc: AtlasError) -> str:
+    return str(exc).replace("recipe: ", "[recipe] ", 1)
+
+
+def check_targets(config: AtlasConfig, fail) -> None:
+    """Classes and the ladder's target name real classes (or, for the ladder, a LAYER:CHANNEL)."""
+    for item in [] if config.classes == "all" else config.classes:
+        try:
+            target = class_target(item) if is_int(item) else parse_target(item)
+        except AtlasError as exc:
+            fail(None, "classes", f"classes: {exc}")
+        if isinstance(target, ChannelTarget):
+            fail(None, "classes", f"classes: {item!r} is a channel, not a class; put channels under [channels]")
+    try:
+        parse_target(config.ladder.target)
+    except AtlasError as exc:
+        fail("ladder", "target", f"[ladder] target: {exc}")
+
+
+def check_layers(config: AtlasConfig, layers_of, model: str | None = None) -> None:
+    """The ladder target and [channels] explicit, resolved against ``model``'s layers (default: the config's model).
+
+    ``layers_of(name)`` gives a model's {layer: channel count}, e.g. from its architecture alone
+    (engine/models.py's ``architecture_layers``): no weights load for this.
+    """
+    text = Path(config.source).read_text(encoding="utf-8") if Path(config.source).is_file() else ""
+
+    def fail(table, key, message):
+        raise located(config.source, text, table, key, message)
+
+    name = model or config.model.name
+    try:
+        layers = layers_of(name)
+    except AtlasError as exc:
+        if model:  # named on the command line: no line of the config to point at
+            raise
+        fail("model", "name", f"[model] name: {exc}")
+    for layer, picks in config.channels.explicit.items():
+        for c in picks:
+            try:
+                check_channel(ChannelTarget(layer, c), layers, name)
+            except AtlasError as exc:
+                fail("channels", "explicit", f"[channels] explicit: {exc}")
+    target = parse_target(config.ladder.target)
+    if isinstance(target, ChannelTarget):
+        try:
+            check_channel(target, layers, name)
+        except AtlasError as exc:
+            fail("ladder", "target", f"[ladder] target: {exc}")
+
+
+# ---- `atlas render`'s options
 
 
 def parse_knob(text: str):
@@ -147,7 +315,7 @@ def parse_knob(text: str):
     lowered = {"true": "True", "false": "False"}.get(text.lower(), text)
     try:
         return ast.literal_eval(lowered)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         return text
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from generator.engine.models import classifier_drive, stage_outputs
 from generator.engine.recipe import STAGE_NOTES, Recipe, stage_recipe
-from generator.engine.targets import (ChannelTarget, ClassTarget, Target, check_channel, class_target, imagenet_classes,
-                                      parse_target)
+from generator.engine.targets import (ChannelTarget, ClassTarget, Target, check_channel, check_targets, class_target,
+                                      imagenet_classes, parse_target)
 from generator.errors import AtlasError
 from generator.pipeline.config import AtlasConfig
 from generator.pipeline.manifest import ChannelEntry, ClassEntry, Ladder, LadderStage, Manifest
@@ -98,6 +98,7 @@ def make_plan(config: AtlasConfig, model) -> Plan:
 
     jobs: list[Job] = []
     ladder_target = parse_target(config.ladder.target)
+    check_targets([ladder_target], model)  # the config was checked against its model; a fallback has other layers
     ladder = []
     for stage in config.ladder.stages:
         base = stage_recipe(stage)

@@ -9,8 +9,19 @@ from pathlib import Path
 
 import imageio.v3 as iio
 
+from generator.engine.models import architecture_layers
 from generator.engine.render import render_batch
-from generator.engine.targets import check_targets
+from generator.engine.targets import ChannelTarget, check_channel, check_targets
+
+
+def check_channels(targets: list, model_name: str) -> None:
+    """Channel targets against the model's architecture, before any weights load (a fallback model is checked
+    again once loaded)."""
+    channels = [t for t in targets if isinstance(t, ChannelTarget)]
+    if channels:
+        layers = architecture_layers(model_name)
+        for t in channels:
+            check_channel(t, layers, model_name)
 
 
 def render_targets(model, targets: list, recipe, out: Path, batch_size: int) -> int:

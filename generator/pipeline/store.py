@@ -8,20 +8,24 @@ Layout (default root ``.atlas-cache/``)::
     jobs/<key>/progress.mp4  the optimization as H.264
     jobs/<key>/poster.jpg    the final image as JPEG (the video's poster)
     jobs/<key>/thumb.jpg     gallery thumbnail
-    tmp/                     jobs being written; never trusted
+    tmp/<key>.<pid>.<hex>    jobs being written, named after the writing process; never trusted
+    lock                     held by the build that writes the store (lock.py)
 
 A job folder appears only by ``rename`` of a complete temporary folder, so a crash or Ctrl-C never
-leaves a half-written job that a later run trusts; a folder that does not validate (bad JSON, a
-missing or resized file) counts as missing and is rendered again. No torch here: the site reads it.
-Readers find a job's files by the names its meta.json lists, never by FILE_NAMES.
+leaves a half-written job that a later run trusts; a folder that does not validate (bad JSON, a meta.json
+of the wrong shape, a missing or resized file) counts as missing and is rendered again. No torch here: the
+site reads it. Readers find a job's files by the names its meta.json lists, never by FILE_NAMES; a name is a
+plain file name in the job's folder, never a path.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +37,12 @@ from generator.pipeline.manifest import SCHEMA, Manifest
 # Hashed into every job key. Not the manifest's schema: bumping this re-renders every store, so it stays 1.
 KEY_VERSION = 1
 FILE_NAMES = {"final": "final.png", "video": "progress.mp4", "poster": "poster.jpg", "thumb": "thumb.jpg"}
+ABANDONED_S = 3600  # a staging entry without a writer's pid (older versions) this old is no live writer's
+NUMBER = (int, float)
+META_TYPES = {"target": dict, "model": dict, "recipe": dict, "metrics": dict, "timings": dict, "files": dict,
+              "error": (str, type(None)), "created": str, "code_version": str}
+METRIC_TYPES = {"values": list, "probs": (list, type(None)), "top5": list, "final_value": (*NUMBER, type(None)),
+                "seconds": NUMBER, "error": (str, type(None))}
 
 
 def job_key(**identity) -> str:
@@ -56,12 +66,13 @@ class Store:
         self.root = Path(root)
         self.jobs = self.root / "jobs"
         self.tmp = self.root / "tmp"
+        self.writer = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"  # names this writer's staging in tmp/
 
     def ensure_writable(self) -> "Store":
         try:
             self.jobs.mkdir(parents=True, exist_ok=True)
             self.tmp.mkdir(parents=True, exist_ok=True)
-            probe = self.tmp / f".probe-{uuid.uuid4().hex[:8]}"
+            probe = self.tmp / f".probe.{self.writer}"
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
@@ -74,20 +85,18 @@ class Store:
         """The job's metadata when its folder is complete and valid, else None (= render again)."""
         folder = self.jobs / key
         try:
-            meta = json.loads((folder / "meta.json").read_text())
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(meta, dict) or meta.get("schema") != SCHEMA or meta.get("key") != key:
+        if meta_problem(meta, key) is not None:
             return None
-        if meta.get("status") == "failed":
+        if meta["status"] == "failed":
             return meta
-        if meta.get("status") != "done" or not isinstance(meta.get("files"), dict) or not meta["files"]:
-            return None
         for info in meta["files"].values():
             try:
                 if (folder / info["name"]).stat().st_size != info["bytes"]:
                     return None
-            except (OSError, KeyError, TypeError):
+            except OSError:
                 return None
         return meta
 
@@ -139,7 +148,7 @@ class Store:
         ``files`` maps a role ('final', 'video', 'poster', 'thumb') to its bytes, or to a file to hard-link (else
         copy) in; meta['files'][role]['name'] names it in the folder.
         """
-        staging = self.tmp / f"{key}.{uuid.uuid4().hex[:8]}"
+        staging = self.tmp / f"{key}.{self.writer}"
         staging.mkdir(parents=True)
         try:
             for role, data in files.items():
@@ -162,19 +171,82 @@ class Store:
         return self.put(key, {**meta, "status": "failed", "files": {}}, {})
 
     def _swap_in(self, staging: Path, final: Path) -> None:
-        if final.exists():  # an invalid or outdated folder: move it aside, then replace
-            trash = self.tmp / f"old-{final.name}.{uuid.uuid4().hex[:8]}"
-            os.replace(final, trash)
+        try:
             os.replace(staging, final)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, final)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        # an invalid or outdated folder is there: move it aside, then replace it
+        trash = self.tmp / f"old-{final.name}.{self.writer}"
+        os.replace(final, trash)
+        os.replace(staging, final)
+        shutil.rmtree(trash, ignore_errors=True)
 
     def clean_tmp(self) -> None:
-        """Leftovers of an interrupted run: never trusted, safe to delete before a build."""
-        if self.tmp.exists():
-            for child in self.tmp.iterdir():
+        """Leftovers of interrupted runs: never trusted. Only entries whose writer is gone are deleted (its pid is in
+        the name; the build's lock keeps a second build out anyway), never another live writer's staging."""
+        if not self.tmp.exists():
+            return
+        for child in self.tmp.iterdir():
+            if abandoned(child):
                 shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+
+
+def abandoned(entry: Path) -> bool:
+    """A staging entry whose writer is gone: its pid is not a running process (or, named by an older version
+    without a pid, it is over an hour old)."""
+    parts = entry.name.split(".")
+    if len(parts) >= 3 and parts[-2].isascii() and parts[-2].isdigit():
+        return int(parts[-2]) != os.getpid() and not process_alive(int(parts[-2]))
+    try:
+        return time.time() - entry.lstat().st_mtime > ABANDONED_S
+    except OSError:
+        return False
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def plain_name(name) -> bool:
+    """A file name inside the job's folder, never a path out of it."""
+    return isinstance(name, str) and bool(name) and "/" not in name and "\\" not in name and not name.startswith(".") \
+        and "\0" not in name
+
+
+def meta_problem(meta, key: str) -> str | None:
+    """Why a meta.json's content cannot be trusted (valid JSON of the wrong shape is as corrupt as invalid JSON);
+    None when it can."""
+    if not isinstance(meta, dict):
+        return "not a JSON object"
+    if meta.get("schema") != SCHEMA or meta.get("key") != key:
+        return "another schema or key"
+    if meta.get("status") not in ("done", "failed"):
+        return "no status"
+    for field, kinds in META_TYPES.items():
+        if field in meta and not isinstance(meta[field], kinds):
+            return f"{field} has the wrong type"
+    for field, kinds in METRIC_TYPES.items():
+        if field in meta.get("metrics", {}) and not isinstance(meta["metrics"][field], kinds):
+            return f"metrics.{field} has the wrong type"
+    if meta["status"] == "failed":
+        return None
+    files = meta.get("files")
+    if not files:
+        return "no files"
+    for info in files.values():
+        if not isinstance(info, dict) or not plain_name(info.get("name")) or not isinstance(info.get("bytes"), int):
+            return "a file entry is not {name, bytes}"
+        if any(k in info and not isinstance(info[k], int) for k in ("width", "height")):
+            return "a file's size is not whole pixels"
+    return None
 
 
 def link_or_copy(src: Path, dest: Path) -> None:

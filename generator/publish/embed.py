@@ -53,6 +53,7 @@ class Media:
     height: int = DEFAULT_SIZE
     status: str = "absent"  # done | failed | pending (in the atlas, not rendered) | absent (not in the atlas)
     sources: dict = field(default_factory=dict)  # kind -> Path in the store (when done)
+    doubts: list = field(default_factory=list)  # why the store's job is not trusted (then it is pending)
 
     def rel(self, kind: str) -> str:
         return media_path(self.id, kind)
@@ -83,9 +84,8 @@ def resolve_media(text: str, store: Store, manifest: Manifest | None = None, war
         warn(f"{media.label} is not in the atlas in {store.root}: its URLs will not exist until you add it to the "
              f"config and rebuild")
         return media
-    doubts: list[str] = []
-    job = read_published(store, entries[0].key, media.id, EMBED_KINDS, doubts, expect)
-    for doubt in doubts:
+    job = read_published(store, entries[0].key, media.id, EMBED_KINDS, media.doubts, expect)
+    for doubt in media.doubts:
         warn(doubt)
     media.status, media.sources = job.status, job.sources
     video = job.media.get("video") or {}
@@ -249,7 +249,8 @@ def export_media(media: list[Media], to: Path, *, final: bool = True) -> list[tu
     written = []
     for m in media:
         if m.status != "done":
-            raise AtlasError(f"{m.label} is {m.status} in the store, nothing to export; run `make atlas` first")
+            why = f" ({m.doubts[0].removesuffix('; shown as pending')})" if m.doubts else ""
+            raise AtlasError(f"{m.label} is {m.status} in the store{why}, nothing to export; run `make atlas` first")
         for kind in EMBED_KINDS:
             if kind == "final" and not final:
                 continue

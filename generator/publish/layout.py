@@ -30,7 +30,8 @@ RANDOM = "random.html"
 LAYERS = "layers/index.html"
 SEARCH_INDEX = "search.js"
 NOJEKYLL = ".nojekyll"  # GitHub Pages serves _files as they are
-MARKER = ".atlas-site"  # in every built site: a rebuild may clean a folder only when it holds this
+MARKER = ".atlas-site"  # in every built site: a rebuild may replace a folder only when it holds this
+SITE_FOLDERS = ("classes", "channels", "layers", "media", "static")  # wholly the atlas's
 
 
 def layer_slug(layer: str) -> str:
@@ -74,6 +75,16 @@ def static_path(name: str) -> str:
 def poster_of(video: str) -> str:
     """A video's poster: the same path with .jpg for .mp4 (as the shortcodes derive it for a path video)."""
     return video.removesuffix(".mp4") + ".jpg"
+
+
+def owned_by_atlas(rel: str, post_dir: str = "") -> bool:
+    """Whether a file in site/ is the atlas's (rebuilt every time, gone when no longer built) or the user's (kept:
+    a CNAME, a .git, notes). The atlas's: its folders, top-level pages and index, and the post's videos."""
+    top, sep, _ = rel.partition("/")
+    if not sep:
+        return rel.endswith(".html") or rel in (SEARCH_INDEX, NOJEKYLL, MARKER)
+    folder = post_dir.strip("/")
+    return top in SITE_FOLDERS or (bool(folder) and rel.startswith(folder + "/") and rel.endswith((".mp4", ".jpg")))
 
 
 def post_video_paths(post_dir: str, name: str) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 The site, the embed snippets and the post videos read a job only through ``read_published``, so they agree
 with each other and with the build: a folder the store does not trust (bad JSON, wrong key or schema, a
-missing or resized file) is pending, as it is for `atlas build`, which would render it again.
+missing or resized file) is pending, as it is for `atlas build`, which would render it again. A media file that
+does not resolve inside the store's jobs/ (a link out of it) is never published, linked or exported. The error
+and the model a page shows are public_text (no local paths or host names).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 
 from generator.pipeline.store import Store
 from generator.publish.layout import media_path
+from generator.publish.public import public_model, public_text
 
 
 @dataclass
@@ -47,17 +50,22 @@ def read_published(store: Store, key: str, media_id: str, kinds: tuple, warnings
         if target.get(k) != v:
             warnings.append(f"{folder}: target {k}={target.get(k)!r}, expected {v!r}; shown as pending")
             return job
+    meta = {**meta, "model": public_model(meta.get("model"))}
     if meta.get("status") == "failed":
         job.status, job.meta = "failed", meta
-        job.error = str(meta.get("error") or "unknown error")
+        job.error = public_text(meta.get("error") or "unknown error")
         return job
     media = {}
+    jobs = store.jobs.resolve()
     for kind in kinds:
         info = meta["files"].get(kind)
-        name = info.get("name") if isinstance(info, dict) else None
-        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
-            warnings.append(f"{folder}: meta.json lists no '{kind}' file; shown as pending")
+        if not isinstance(info, dict) or not all(isinstance(info.get(k), int) for k in ("width", "height")):
+            warnings.append(f"{folder}: meta.json lists no '{kind}' file with its size; shown as pending")
             return job
-        media[kind] = {**info, "src": folder / name, "url": media_path(media_id, kind)}
+        src = folder / info["name"]  # a plain name: Store.meta checked it
+        if not src.resolve().is_relative_to(jobs):
+            warnings.append(f"{folder}: its '{kind}' file leads out of the store; shown as pending")
+            return job
+        media[kind] = {**info, "src": src, "url": media_path(media_id, kind)}
     job.status, job.meta, job.media = "done", meta, media
     return job

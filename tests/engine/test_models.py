@@ -7,6 +7,7 @@ from generator.engine.models import load_model
 from generator.engine.recipe import stage_recipe
 from generator.engine.render import render_batch
 from generator.engine.targets import ChannelTarget, class_target, resolve_targets
+from generator.publish.public import OFFLINE_REASON
 
 
 def no_network(weights, timeout_s):
@@ -19,8 +20,10 @@ def test_default_model_falls_back_offline_and_says_so(monkeypatch, tmp_path):
     said = []
     model = load_model("resnet18", fallback="efficientnet_lite0", warn=said.append)
     assert model.name == "efficientnet_lite0"
-    assert model.identity["requested"] == "resnet18" and "unreachable" in model.identity["fallback_reason"]
-    assert len(said) == 1 and "using efficientnet_lite0" in said[0]
+    # what every artifact (and so every page) records: no cache path, no host; the detail is for the terminal
+    assert model.identity["requested"] == "resnet18"
+    assert model.identity["fallback_reason"] == "weights not available offline" == OFFLINE_REASON
+    assert len(said) == 1 and "using efficientnet_lite0" in said[0] and "unreachable" in said[0]
 
 
 def test_explicit_model_never_falls_back(monkeypatch, tmp_path):
@@ -28,6 +31,20 @@ def test_explicit_model_never_falls_back(monkeypatch, tmp_path):
     monkeypatch.setattr(models, "download_weights", no_network)
     with pytest.raises(models.WeightsUnavailable, match=r"download https://.*resnet18.*into .*checkpoints"):
         load_model("resnet18")
+
+
+@pytest.mark.parametrize("name, layer, channels", [("resnet18", "layer4.1", 512), ("efficientnet_lite0", "_conv_head", 1280)])
+def test_layers_need_no_weights(monkeypatch, tmp_path, name, layer, channels, capsys):
+    """`atlas layers` offline: the architecture alone, no weights file read, no network."""
+    from generator.cli import main
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty weights cache
+    monkeypatch.setattr(models, "download_weights", no_network)
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("weights loaded"))
+    assert main(["layers", name]) == 0
+    rows = dict(line.split()[:2] for line in capsys.readouterr().out.splitlines())
+    assert rows[layer] == str(channels)
+    assert models.architecture_layers(name)[layer] == channels
 
 
 def test_unknown_model_lists_known_ones():

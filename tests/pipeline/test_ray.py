@@ -169,6 +169,7 @@ def test_a_worker_with_other_weights_stops_the_build_with_the_reason(tmp_path, t
 def test_without_ray_the_ray_runner_says_how_to_install_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     monkeypatch.delitem(sys.modules, "generator.pipeline.runners.ray", raising=False)
+    monkeypatch.setattr("generator.pipeline.build.architecture_layers", lambda name: tiny_model().layer_channels())
     config = write(tmp_path, TINY_CONFIG)
     code = atlas_main(["build", "--config", str(config), "--store", str(tmp_path / "store"), "--no-site", "--runner", "ray"])
     err = capsys.readouterr().err

@@ -75,6 +75,7 @@ def test_make_post_videos_renders_only_the_post_stages(tmp_path, monkeypatch, ca
     from tests.tiny import tiny_model
 
     monkeypatch.setattr(generator.pipeline.build, "load_build_model", lambda config, name, device: tiny_model())
+    monkeypatch.setattr(generator.pipeline.build, "architecture_layers", lambda name: tiny_model().layer_channels())
     (tmp_path / "atlas.toml").write_text(POST_CONFIG)
     args = ["post-videos", "--config", str(tmp_path / "atlas.toml"), "--store", str(tmp_path / "store"),
             "--out", str(tmp_path / "site"), "--device", "cpu"]

@@ -9,12 +9,15 @@ URLs are publish/layout.py's; publish.py writes the result. What lands in ``out`
     static/                        CSS, JS, icon (copied from templates/static/)
     media/                         every done job's video, poster, final image and thumbnail, from the store
     blog/app1.mp4 .jpg ...         the blog post's own videos (publish/post_videos.py)
-    .nojekyll, .atlas-site         GitHub Pages serves _files as is; the marker lets a rebuild clean the folder
+    .nojekyll, .atlas-site         GitHub Pages serves _files as is; the marker lets a rebuild replace the folder
+
+Anything else in ``out`` (a CNAME, a .git) is the user's and stays (publish.py).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from generator import __version__
@@ -23,6 +26,7 @@ from generator.errors import AtlasError
 from generator.pipeline.store import Store
 from generator.publish.layout import MARKER, NOJEKYLL
 from generator.publish.post_videos import post_video_files
+from generator.publish.public import public_model
 from generator.publish.site.atlas import Atlas, read_atlas
 from generator.publish.site.channels import add_channel_pages
 from generator.publish.site.classes import add_class_pages
@@ -43,6 +47,7 @@ def build_site(store: Path, out: Path, *, content: Path | None = None, templates
     templates, content = find_templates(templates), find_content(content)
     store = Store(store)
     manifest = store.read_manifest()
+    manifest = replace(manifest, model=public_model(manifest.model))  # pages never show this machine's details
     site = Site(content, templates, list(imagenet_classes()) if classes is None else classes)
     atlas = read_atlas(store, manifest, site.all_classes, site.warnings)
     site.common = common_context(site, atlas)
@@ -53,8 +58,8 @@ def build_site(store: Path, out: Path, *, content: Path | None = None, templates
     add_post_videos(site, store, manifest)
     site.add_static()
     site.add(NOJEKYLL, b"")
-    site.add(MARKER, b"built by `atlas site`; everything in this folder is rebuilt and unknown files removed\n")
-    stats = sync(Path(out), site.files)
+    site.add(MARKER, b"built by `atlas site`: its files here are rebuilt each time; files it does not make are kept\n")
+    stats = sync(Path(out), site.files, manifest.ladder.post_dir if manifest.ladder else "")
 
     counts = atlas.counts(list(atlas.jobs.values()) + atlas.channel_jobs)
     return {

@@ -4,7 +4,10 @@ collects every output file (relative path -> bytes, or a store file to link) for
 Templates: ``./templates`` when the current folder has one (the project's, where users edit them), else the
 copy that ships inside the package (``generator/_templates``: pyproject.toml maps the project's top-level
 ``templates/`` there in every wheel), else, in an editable install, the checkout's ``templates/``.
-Prose (``content/*.md``): ``./content``, else an editable install's checkout's; a wheel ships none.
+Prose (``content/*.md``): ``./content``, else an editable install's checkout's; a wheel ships none. Prose goes
+through Jinja in a sandbox (jinja2.sandbox), since content can come from anyone who can open a pull request, and
+the build that renders it may hold deploy rights: ``{{ counts.done }}`` works, reaching Python's internals
+(``{{ lipsum.__globals__ }}``) is an error.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 import markdown
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from generator.errors import AtlasError
@@ -76,6 +80,9 @@ class Site:
             lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
         )
         self.env.filters.update(FILTERS)
+        # templates are the project's own code; prose is data, so it gets no way out of the sandbox
+        self.prose_env = SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
+        self.prose_env.filters.update(FILTERS)
         self._knobs: dict[str, Markup] = {}
 
     # -- output
@@ -126,15 +133,19 @@ class Site:
 
     # -- content
     def markdown(self, name: str, **ctx) -> tuple[str, Markup] | None:
-        """(title, html) of content/<name>.md, rendered through Jinja first (so it can say {{ counts.done }})."""
+        """(title, html) of content/<name>.md, rendered through sandboxed Jinja first (so it can say {{ counts.done }})."""
         path = self.content / f"{name}.md"
         if not path.is_file():
             return None
-        text = path.read_text(encoding="utf-8")
         try:
-            text = self.env.from_string(text).render(**self.common, **ctx)
-        except jinja2.TemplateError as exc:
-            raise AtlasError(f"{path}: {type(exc).__name__}: {exc}") from None
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AtlasError(f"{path}: cannot read it ({exc})") from None
+        try:
+            text = self.prose_env.from_string(text).render(**self.common, **ctx)
+        except jinja2.TemplateError as exc:  # SecurityError included: one line, the build stops
+            line = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
+            raise AtlasError(f"{path}{line}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
         title = ""
         m = re.match(r"\s*#\s+(.+?)\s*\n", text)
         if m:
