@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from generator.engine.recipe import STAGE_NOTES, STAGES, stage_recipe
+from generator.engine.recipe import STAGE_NOTES, stage_recipe
 from generator.engine.targets import imagenet_classes
+from generator.pipeline.config import LadderConfig
 from generator.pipeline.manifest import ChannelEntry, ClassEntry, Ladder, LadderStage, Manifest
 from generator.pipeline.store import FILE_NAMES, Store
 
@@ -198,7 +199,7 @@ def make_store(root: Path, *, classes=range(1000), channels: bool = True, ladder
     if ladder:
         c = data[LADDER_CLASS]
         stages = []
-        for n, stage in enumerate(STAGES):
+        for n, stage in enumerate(LadderConfig().stages):  # the ladder a default config replays
             key = key_of(f"ladder-{stage}")
             stages.append(LadderStage(stage, STAGE_NOTES[stage], key))
             if stage in LADDER_PENDING:

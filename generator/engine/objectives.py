@@ -58,3 +58,13 @@ def evaluate(model: LoadedModel, images01: torch.Tensor, targets: list[Target]) 
             else:
                 values.append(acts[t.layer][i, t.channel].mean())
     return torch.stack(values), (logits if need_logits else None)
+
+
+def class_logprob(logits: torch.Tensor, targets: list[Target]) -> torch.Tensor:
+    """log p(class) of every class target's row (0 for a channel target's): maximizing it, and not only the logit,
+    also pushes the other classes down, so the picture shows what sets the class apart from its neighbours."""
+    rows = torch.arange(len(targets), device=logits.device)
+    index = torch.tensor([t.index if isinstance(t, ClassTarget) else 0 for t in targets], device=logits.device)
+    is_class = torch.tensor([isinstance(t, ClassTarget) for t in targets], device=logits.device)
+    logp = torch.log_softmax(logits.float(), dim=1)[rows, index]
+    return torch.where(is_class, logp, torch.zeros_like(logp))

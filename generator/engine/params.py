@@ -94,8 +94,8 @@ class FourierImage:
         self.tensor.mul_(damp[None, None, :, :, None])
 
 
-def make_param(kind: str, init: torch.Tensor, decay_power: float = 1.0):
+def make_param(recipe, init: torch.Tensor):
     """``init`` is the starting image in [0, 1] (pixel) or its pre-sigmoid noise (fourier)."""
-    if kind == "pixel":
+    if recipe.param == "pixel":
         return PixelImage(init)
-    return FourierImage(init, decay_power)
+    return FourierImage(init, recipe.decay_power)

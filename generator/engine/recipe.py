@@ -22,6 +22,9 @@ from generator.errors import AtlasError
 
 # Knobs given in px (jitter, coarse_view) are px of an image this size, and scale with the recipe's size.
 REFERENCE_SIZE = 224
+# Knobs added after stores existed, with the value that reproduces the older pixels: at that value a knob is left
+# out of the job key, so a store made by an older version stays valid (a job key is a promise to users).
+KEY_NEUTRAL = {"logprob_weight": 0.0}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Recipe:
     # (cheap steps that lay out the picture), the rest the full view (which adds the detail)
     coarse_view: int = 0  # px of a REFERENCE_SIZE image, scaled with size like jitter; 0 = no coarse phase
     coarse_until: float = 0.5  # fraction of the steps
+    logprob_weight: float = 0.0  # class targets: also maximize log p(class), i.e. push the other classes down
     # regularizers
     l2: float = 0.0  # weight of mean squared distance from gray
     blur_sigma: float = 0.0  # px
@@ -96,6 +100,15 @@ class Recipe:
     def knobs(self) -> dict:
         return dataclasses.asdict(self)
 
+    def record(self) -> dict:
+        """The knobs as the store's files record them (meta.json, manifest.json): all but a newer knob at its
+        neutral value, so files written for an older recipe read the same."""
+        return {k: v for k, v in self.knobs().items() if not (k in KEY_NEUTRAL and v == KEY_NEUTRAL[k])}
+
+    def key_knobs(self) -> dict:
+        """What a job key hashes: every recorded knob but the stage's name (a name does not change pixels)."""
+        return {k: v for k, v in self.record().items() if k != "stage"}
+
 
 def is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -116,19 +129,37 @@ def knob_type_problem(default, value) -> str | None:
     return None
 
 
-# Each stage: (what it adds, the knobs it changes relative to the previous stage).
-LADDER: list[tuple[str, str, dict]] = [
-    ("naive", "uniform random image, Adam, loss = -logit", dict(param="pixel", init="uniform", optimizer="adam", lr=0.05)),
-    # The logit's gradient is ~0.03 per pixel at gray: lr 1 with momentum 0.9 moves a pixel ~0.3 per step at most.
-    ("sgd", "SGD with momentum instead of Adam", dict(optimizer="sgd", lr=1.0)),
-    ("gray-init", "start near gray: 0.5 plus tiny noise", dict(init="gray")),
-    ("robust", "random jitter, scale and rotation every step", dict(jitter=8, scale=(0.9, 1.1), rotate=10.0)),
-    # l2 weighs the *mean* squared distance, so its per-pixel gradient is 2 * l2 * (x - 0.5) / (3 * 224 * 224):
-    # at 1000 that is ~0.007 at full contrast, comparable to the logit's (at 2.0 it was a no-op).
-    ("l2", "L2 penalty pulling the image toward gray", dict(l2=1000.0)),
-    ("blur", "Gaussian blur every few steps", dict(blur_sigma=1.0, blur_every=4)),
+@dataclass(frozen=True)
+class Stage:
+    """One rung of the post's ladder: what it adds (the recipe page shows it) and the knobs it sets."""
+
+    name: str
+    note: str
+    changes: dict
+    carried: bool = True  # False: a detour that the later stages do not keep
+
+
+# The post's ladder, in pixel space as in the post; every stage keeps what the stages before it added.
+LADDER: list[Stage] = [
+    # Adam moves every pixel by about lr per step whatever the gradient's scale: 0.01 x 128 steps can reach any
+    # colour, and the noise it finds fools the network without looking like anything.
+    Stage("naive", "uniform random image, Adam, loss = -logit", dict(param="pixel", init="uniform", optimizer="adam", lr=0.01)),
+    # The logit's gradient is ~0.03 per pixel at gray: lr 1 with momentum 0.9 moves a pixel ~0.3 per step at most,
+    # so SGD saturates where the gradient is large and stalls where it is small: worse than Adam, as in the post.
+    Stage("sgd", "SGD with momentum instead of Adam: worse, so the post (and the next stages) keep Adam",
+          dict(optimizer="sgd", lr=1.0), carried=False),
+    # No random texture to start from: only what the gradient adds is there, so the shapes it draws show.
+    Stage("gray-init", "start near gray: 0.5 plus tiny noise", dict(init="gray")),
+    # Lucid's standard transforms: a pattern that only works at one exact offset, scale or angle stops working.
+    Stage("robust", "random jitter, scale and rotation every step", dict(jitter=8, scale=(0.9, 1.1), rotate=10.0)),
+    # l2 weighs the *mean* squared distance from gray: at 1000 its per-pixel gradient at full contrast is ~0.007,
+    # a quarter of the logit's, so it prunes the contrast that does not pay for itself.
+    Stage("l2", "L2 penalty pulling the image toward gray", dict(l2=1000.0)),
+    # a 5-tap Gaussian (sigma 0.5) every 8 steps removes the single-pixel noise the gradient keeps adding, and
+    # lets the structure that survives it grow.
+    Stage("blur", "Gaussian blur every few steps", dict(blur_sigma=0.5, blur_every=8)),
 ]
-POST_STAGES = [name for name, _, _ in LADDER]
+POST_STAGES = [s.name for s in LADDER]
 
 # Beyond the post: the decorrelated Fourier parameterization on top of the post's full ladder.
 EXTRA: dict[str, tuple[str, dict]] = {
@@ -149,7 +180,11 @@ FULL = dict(
     l2=0.5, blur_sigma=0.75, blur_every=4, blur_until=0.75,
 )
 
-STAGES = POST_STAGES + list(EXTRA) + ["full"]
+# Slower, for a GPU or a user with time: the same recipe, more steps.
+FULL_HQ = FULL | dict(steps=256)
+
+STAGES = POST_STAGES + list(EXTRA) + ["full", "full-hq"]
+MAIN_STAGES = ["full", "full-hq"]  # what the atlas renders with: the default and the slower preset
 
 # What switches each of the full recipe's improvements off. `make bench` renders "full w/o X" for every X
 # (leave-one-out), so the table shows what each one adds to the tuned recipe.
@@ -161,8 +196,9 @@ WITHOUT: dict[str, dict] = {
     "coarse": dict(coarse_view=0),
 }
 
-STAGE_NOTES = {name: note for name, note, _ in LADDER} | {k: v[0] for k, v in EXTRA.items()} | {
-    "full": "every improvement that helps, tuned by the benchmark"
+STAGE_NOTES = {s.name: s.note for s in LADDER} | {k: v[0] for k, v in EXTRA.items()} | {
+    "full": "every improvement that helps, tuned by the benchmark",
+    "full-hq": "the full recipe with more steps: slower, for a GPU or a user with time",
 }
 
 
@@ -178,16 +214,20 @@ def without_recipe(improvement: str, **overrides) -> Recipe:
 
 
 def stage_recipe(stage: str = "full", **overrides) -> Recipe:
-    """The recipe of a ladder stage (cumulative: 'l2' includes sgd, gray-init and robust), plus overrides."""
+    """The recipe of a stage, plus overrides. Ladder stages are cumulative ('l2' includes gray-init and robust),
+    except for a detour (sgd), which only its own stage has."""
     if stage not in STAGES:
         raise AtlasError(f"unknown recipe stage {stage!r}; known: {', '.join(STAGES)}")
     knobs: dict = {}
     if stage == "full":
         knobs.update(FULL)
+    elif stage == "full-hq":
+        knobs.update(FULL_HQ)
     else:
-        for name, _, changes in LADDER:
-            knobs.update(changes)
-            if name == stage:
+        for rung in LADDER:
+            if rung.carried or rung.name == stage:
+                knobs.update(rung.changes)
+            if rung.name == stage:
                 break
         if stage in EXTRA:
             knobs.update(EXTRA[stage][1])

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from generator.engine.models import LoadedModel
-from generator.engine.objectives import evaluate
+from generator.engine.objectives import class_logprob, evaluate
 from generator.engine.params import make_param
 from generator.engine.recipe import REFERENCE_SIZE, Recipe
 from generator.engine.targets import ClassTarget, Target, imagenet_classes
@@ -122,7 +122,7 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
     device = model.device
     results = [RenderResult(t, probs=[] if isinstance(t, ClassTarget) else None) for t in targets]
     gens = [torch.Generator().manual_seed(target_seed(recipe.seed, t)) for t in targets]
-    param = make_param(recipe.param, torch.stack([initial_image(g, recipe) for g in gens]).to(device), recipe.decay_power)
+    param = make_param(recipe, torch.stack([initial_image(g, recipe) for g in gens]).to(device))
     optimizer = make_optimizer(param.parameters(), recipe)
     record_at = set(frame_schedule(recipe.steps, recipe.frames))
     alive = list(range(len(targets)))
@@ -152,6 +152,8 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
                              rotate=recipe.rotate, view=view_at(recipe, step), reference=REFERENCE_SIZE)
         values, logits = evaluate(model, views, [targets[i] for i in alive])
         loss = -values
+        if recipe.logprob_weight and logits is not None:
+            loss = loss - recipe.logprob_weight * class_logprob(logits, [targets[i] for i in alive])
         if recipe.l2:
             loss = loss + recipe.l2 * (batch - 0.5).pow(2).mean(dim=(1, 2, 3))
         finite = torch.isfinite(loss)

@@ -25,7 +25,7 @@ def package(job, result, model_identity: dict, video: dict) -> tuple[dict, dict[
         "role": job.role,
         "target": job.target.describe(),
         "model": model_identity,
-        "recipe": job.recipe.knobs(),
+        "recipe": job.recipe.record(),
         "metrics": result.metrics(),
         "timings": {"render_s": round(result.seconds, 3)},
         "files": {},

@@ -92,8 +92,7 @@ def make_plan(config: AtlasConfig, model) -> Plan:
     video = {"fps": config.video.fps, "hold_s": config.video.hold_s, "crf": config.video.crf}
 
     def job(target: Target, recipe: Recipe, role: str) -> Job:
-        knobs = {k: v for k, v in recipe.knobs().items() if k != "stage"}  # the name does not change pixels
-        key = job_key(model=model.name, weights=model.weights, recipe=knobs, target=target.id, video=video)
+        key = job_key(model=model.name, weights=model.weights, recipe=recipe.key_knobs(), target=target.id, video=video)
         return Job(key, target, recipe, role)
 
     jobs: list[Job] = []
@@ -121,7 +120,7 @@ def make_plan(config: AtlasConfig, model) -> Plan:
     layers = dict.fromkeys(t.layer for t in channel_targets)
     drive = {layer: classifier_drive(model, layer, [t.channel for t in channel_targets if t.layer == layer]) for layer in layers}
     manifest = Manifest(
-        title=config.title, model=model.identity, recipe=config.recipe.knobs(), video=video,
+        title=config.title, model=model.identity, recipe=config.recipe.record(), video=video,
         classes=tuple(sorted(class_entries, key=lambda e: e.index)), channels=tuple(channel_entries),
         ladder=Ladder(ladder_target.index if isinstance(ladder_target, ClassTarget) else None, tuple(ladder),
                       config.ladder.post_dir, config.ladder.post_videos),

@@ -34,7 +34,7 @@ def render_targets(model, targets: list, recipe, out: Path, batch_size: int) -> 
         for r in render_batch(model, targets[start:start + batch_size], recipe):
             folder = out / r.target.id
             (folder / "frames").mkdir(parents=True, exist_ok=True)
-            meta = {"target": r.target.describe(), "model": model.identity, "recipe": recipe.knobs(), **r.metrics()}
+            meta = {"target": r.target.describe(), "model": model.identity, "recipe": recipe.record(), **r.metrics()}
             (folder / "metrics.json").write_text(json.dumps(meta, indent=1))
             if not r.ok:
                 failed += 1

@@ -12,13 +12,17 @@ def test_ladder_is_cumulative_and_follows_the_post():
     assert (r["naive"].init, r["naive"].optimizer, r["naive"].param) == ("uniform", "adam", "pixel")
     assert r["naive"].jitter == 0 and r["naive"].l2 == 0 and r["naive"].blur_every == 0
     assert r["sgd"].optimizer == "sgd" and r["sgd"].init == "uniform"
-    assert r["gray-init"].init == "gray" and r["gray-init"].optimizer == "sgd"
+    # sgd is the post's detour: worse than Adam, so the next stages build on naive's Adam, not on it
+    assert r["gray-init"].init == "gray" and r["gray-init"].optimizer == "adam"
+    assert r["gray-init"].lr == r["naive"].lr and r["blur"].optimizer == "adam"
     assert r["robust"].jitter > 0 and r["robust"].rotate > 0 and r["robust"].scale != (1.0, 1.0)
     assert r["l2"].l2 > 0 and r["l2"].jitter == r["robust"].jitter
     assert r["blur"].blur_every > 0 and r["blur"].blur_sigma > 0 and r["blur"].l2 == r["l2"].l2
     assert r["fourier"].param == "fourier"
     full = r["full"]  # the post's improvements stay in the tuned recipe
     assert full.init == "gray" and full.jitter > 0 and full.l2 > 0 and full.blur_every > 0
+    hq = r["full-hq"]  # the slower preset: more of the same
+    assert hq.steps > full.steps and hq.param == full.param
 
 
 def test_unknown_stage_and_knob_are_clear_errors():

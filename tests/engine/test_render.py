@@ -92,3 +92,16 @@ def test_weights_are_frozen_and_untouched(tiny):
     assert all(p.grad is None for p in tiny.net.parameters())
     for k, v in tiny.net.state_dict().items():
         assert torch.equal(v, before[k])
+
+
+def test_logprob_weight_changes_class_targets_only(tiny):
+    from generator.engine.objectives import class_logprob
+
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    got = class_logprob(logits, [class_target(0), ChannelTarget("block", 1)])
+    assert got[0] == pytest.approx(float(torch.log_softmax(logits[0], 0)[0])) and got[1] == 0
+    targets = [class_target(8), ChannelTarget("block", 3)]
+    recipe = stage_recipe("full", size=32, steps=6, frames=2)
+    plain, both = render_batch(tiny, targets, recipe), render_batch(tiny, targets, recipe.with_(logprob_weight=2.0))
+    assert not np.array_equal(plain[0].image, both[0].image)
+    assert np.array_equal(plain[1].image, both[1].image)  # a channel has no class to push the others down from

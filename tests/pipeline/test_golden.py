@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 import torchvision
 
+from generator.engine import recipe
 from generator.engine.models import load_model
 from generator.pipeline.build import run_build
 from generator.pipeline.config import load_config
 from generator.pipeline.manifest import Manifest
+from generator.pipeline import plan as plan_module
 from generator.pipeline.plan import make_plan
 from generator.pipeline.runners import LocalRunner
 from generator.publish.site.build import build_site
@@ -25,6 +27,20 @@ REPO = FIXTURES.parents[1]
 GOLDEN = json.loads((FIXTURES / "job_keys.json").read_text())
 OLD_STORE = FIXTURES / "store_before_redesign"
 VARYING = ("timings", "created")  # wall-clock facts of one render
+# The recipe every golden key was made with. A later recipe that changes the pixels (a new default) is meant to
+# change its jobs' keys; what must never change them is how the same knobs become a key.
+RECIPES_BEFORE = json.loads((FIXTURES / "recipes_before.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def recipes_before(monkeypatch):
+    ladder = [recipe.Stage(s["name"], s["note"], s["changes"]) for s in RECIPES_BEFORE["ladder"]]  # all carried
+    extra = {k: (v["note"], v["changes"]) for k, v in RECIPES_BEFORE["extra"].items()}
+    notes = {s.name: s.note for s in ladder} | {k: v[0] for k, v in extra.items()} | {"full": recipe.STAGE_NOTES["full"]}
+    monkeypatch.setattr(recipe, "LADDER", ladder)
+    monkeypatch.setattr(recipe, "EXTRA", extra)
+    monkeypatch.setattr(recipe, "FULL", RECIPES_BEFORE["full"])
+    monkeypatch.setattr(plan_module, "STAGE_NOTES", notes)
 
 
 @pytest.fixture(scope="module")
