@@ -36,8 +36,10 @@ serve: site
 post-videos: install
 	$(BIN)/atlas post-videos --config $(CONFIG) --store $(STORE) --out site $(if $(DEVICE),--device $(DEVICE))
 
-# The benchmark's peer, Lucent 0.1.8: installed without its dependencies so pip never touches torch.
+# The benchmark's extras (judges, photos) and its peer, Lucent 0.1.8: the peer without its dependencies, so pip
+# never touches torch.
 $(BIN)/.lucent: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python -m pip install -q --no-deps torch-lucent==0.1.8 kornia==0.4.1 decorator
 	touch $@
 

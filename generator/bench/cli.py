@@ -1,48 +1,46 @@
 """Quality and speed benchmark: `atlas bench` / `make bench`.
 
-Quality mode (the default) renders a fixed, seeded sample of ImageNet classes, spread evenly over the
-WordNet hierarchy, with the render model (efficientnet_lite0, 224 px) for every recipe stage, and
-scores every final image with a held-out judge that never takes part in rendering or tuning:
-efficientnet_lite2 (its own 260 px input and mean = std = 0.5 normalization). Per stage it reports
+Quality mode (the default) renders classes with the render model (efficientnet_lite0, 224 px) and scores every
+final image twice: by a held-out judge that never takes part in rendering or tuning (efficientnet_lite2, its own
+260 px input), and by what a person sees. Per row it reports
 
     judge_top1 / judge_top5   share of images the judge classifies as their class (top-1 / top-5)
     judge_p                   mean judge softmax probability of the target class
+    colourfulness             Hasler and Suesstrunk (2003) on 0-255 RGB (natural photos ~40-80; grey 0)
+    contrast                  RMS contrast: std of luminance in [0, 1] (photos ~0.12-0.30)
+    hf_share                  share of luminance power above 0.25 cycles/px (photos ~2-5 %, pixel noise ~80 %)
     own_top1                  share the render model itself classifies as the class (untransformed image)
-    hf_share                  share of luminance power above 0.25 cycles/px (Nyquist = 0.5): natural
-                              photos ~2-5 %, uniform pixel noise ~80 %
     s_per_class               wall seconds of rendering per class (batched; includes frame recording)
-    s_per_image_step          s_per_class / steps
 
-It also renders the full recipe with each of its improvements switched off in turn (rows "full w/o
-gray-init", "... robust", "... l2", "... blur", "... coarse"; kind "without"), so the table shows what
-each one adds. Then the same numbers for a peer on the same classes, model and image size: Lucent 0.1.8 with its
-defaults (decorrelated FFT image, its standard transforms, Adam lr 0.05, 512 steps), and the
-our/Lucent time ratio. It also measures what freezing the weights saves (requires_grad_(False) on
-every weight vs not, forward + backward of the input, lite0, 224 px, batch 8).
+The rows, each on its own sample (sampling.py):
+  - "natural photos": scikit-image's bundled photos scored the same way (the reference for the look columns);
+  - the main stages (default full and full-hq) on the evaluation sample: 96 classes drawn once at random and never
+    used for tuning, where the default's numbers are reported;
+  - the post's ladder (naive ... blur) and fourier, the full recipe, and the full recipe with each of its
+    improvements switched off in turn ("full w/o robust", ...) on the 16-class ablation sample; the ladder also
+    renders "hen" and reports p(hen) per stage;
+  - Lucent 0.1.8 with its defaults (decorrelated FFT image, its standard transforms, Adam lr 0.05, 512 steps) on
+    the first 12 classes of the evaluation sample, the main stages on those same classes, and the time ratio;
+  - what freezing the weights saves (forward + backward of the input, lite0, 224 px, batch 8).
 
-Speed mode (`--speed resnet18`) times class jobs only (no judge) on a torchvision model with random
-weights (weights=None), for the post's recipe ('blur', the whole ladder), the tuned 'full', and Lucent,
-and reports seconds per class and classes per minute. For a GPU: `--speed resnet18 --device cuda
+Speed mode (`--speed resnet18`) times class jobs only (no judge) on a torchvision model with random weights
+(weights=None) and reports seconds per class and classes per minute. For a GPU: `--speed resnet18 --device cuda
 --classes 1000 --batch 64 --amp`.
 
-The peer is for the benchmark only, not a project dependency; peers.py says how to install it (`make bench`
-does). When `lucent` is not importable, its rows are skipped with a message.
+Outputs (``--out``, default bench/results/): ``bench-<date>.json`` and ``latest.json`` (the same content),
+``latest.md`` (the Markdown table), and ``sheet-<row>.jpg``: every class of a row in one labelled grid (a red
+label: the judge missed it). latest.json (schema 2): {"schema", "mode", "command", "date", "machine", "model",
+"judge", "samples": {name: [index...]}, "rows": [{"name", "kind": "stage"|"without"|"peer"|"reference"|"subset",
+"sample", "steps", "size", "batch", "view", "judge_top1", "judge_top5", "judge_p", "own_top1", "colourfulness",
+"contrast", "hf_share", "s_per_class", "s_per_image_step", "recipe", "per_class": [...]}], "ladder_class",
+"lucent_time_ratio", "frozen"}. Shares are fractions in [0, 1]; times are seconds.
 
-Outputs (``--out``, default bench/results/): ``bench-<date>.json`` and ``latest.json`` (the same
-content), ``latest.md`` (the Markdown table), and ``sheet-<stage>.jpg`` contact sheets of the first
-8 classes. latest.json: {"schema": 1, "mode": "quality"|"speed", "command", "date", "machine",
-"model", "judge", "classes": [index...], "rows": [{"name", "kind": "stage"|"without"|"peer"|"subset", "steps", "size",
-"batch", "view", "judge_top1", "judge_top5", "judge_p", "own_top1", "hf_share", "s_per_class",
-"s_per_image_step", "recipe", "per_class": [...]}], "lucent_time_ratio", "frozen"}. Shares are
-fractions in [0, 1]; times are seconds. A "subset" row repeats a stage's quality on the classes Lucent
-ran on, when ``--lucent-classes`` limits Lucent to part of the sample.
+On a slow or shared machine, split the run: ``--part 0/2`` and ``--part 1/2`` (each takes every other class of
+every sample), then ``--merge A.json B.json`` writes the combined tables.
 
-On a slow or shared machine, split the run: ``--part 0/2`` and ``--part 1/2`` (e.g. in two processes
-with ``--threads 1``), then ``--merge A.json B.json`` writes the combined tables.
-
-Modules: sampling (the class samples), metrics (judge, HF share, frozen weights, contact sheets), peers
-(Lucent), report (rows, tables, merging parts) and this one, the command. The benchmark is a tool, not a
-test: tests/bench/ only checks that it runs on 2 classes.
+Modules: sampling (the class samples), metrics (judge, frozen weights), look (colour, contrast, HF share, photos,
+contact sheets), peers (Lucent), report (rows, tables, merging parts) and this one, the command. The benchmark is a
+tool, not a test: tests/bench/ only checks that it runs on 2 classes.
 """
 
 from __future__ import annotations
@@ -51,41 +49,63 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from generator.arguments import Parser, part, positive
-from generator.bench.metrics import contact_sheet, frozen_speedup, sync_device
+from generator.bench.look import contact_sheet, reference_photos
+from generator.bench.metrics import frozen_speedup, sync_device
 from generator.bench.peers import LUCENT_LR, LUCENT_STEPS, lucent_available, render_lucent
-from generator.bench.report import machine, make_row, merge_reports, now_stamp, pct, subset_row, write_report
-from generator.bench.sampling import bench_classes, tuning_classes
+from generator.bench.report import (lucent_ratios, machine, make_row, merge_reports, now_stamp, pct,
+                                    reference_row, row_id, subset_row, write_report)
+from generator.bench.sampling import SAMPLES, ablation_classes
 from generator.engine.models import check_device, load_model
-from generator.engine.recipe import STAGES, WITHOUT, stage_recipe, without_name, without_recipe
+from generator.engine.recipe import EXTRA, MAIN_STAGES, POST_STAGES, STAGES, WITHOUT, Recipe, stage_recipe, \
+    without_name, without_recipe
 from generator.engine.render import render_batch
-from generator.engine.targets import class_target
+from generator.engine.targets import class_target, parse_target
 from generator.errors import AtlasError
 from generator.pipeline.config import parse_sets
 
 RENDER_MODEL = "efficientnet_lite0"
 JUDGE_MODEL = "efficientnet_lite2"
 SPEED_STAGES = ["blur", "full"]  # speed mode's default: the post's recipe and the tuned one
+LADDER_ROWS = POST_STAGES + list(EXTRA)  # the post's ladder and the stages beyond it, on the ablation sample
+LADDER_CLASS = "hen"  # the post's own class: the ladder is reported on it too
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One row to render: a recipe on a sample."""
+
+    name: str
+    kind: str  # "stage" | "without"
+    sample: str
+    recipe: Recipe
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = Parser(prog="atlas bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--classes", type=positive, help="sample size (default 48; speed mode 16)")
-    p.add_argument("--stages", help=f"comma-separated stages (default all: {','.join(STAGES)}; speed mode "
+    p.add_argument("--sample", default="eval", choices=list(SAMPLES),
+                   help="the main stages' sample (default eval: drawn once, never tuned on; bench: the old fixed 48; "
+                        "tuning: the tuning sample)")
+    p.add_argument("--classes", type=positive, help="size of that sample (default: eval 96, bench 48, tuning 32; speed 16)")
+    p.add_argument("--stages", help=f"main stages, on the main sample (default {','.join(MAIN_STAGES)}; speed mode "
                    f"{','.join(SPEED_STAGES)})")
+    p.add_argument("--ladder", default=",".join(LADDER_ROWS), metavar="LIST",
+                   help=f"ladder stages on the ablation sample (default {','.join(LADDER_ROWS)}; '' for none)")
+    p.add_argument("--without", default=",".join(WITHOUT), metavar="LIST",
+                   help=f"leave-one-out rows on the ablation sample: the full recipe with each of these switched off "
+                   f"(default all: {','.join(WITHOUT)}; '' for none)")
+    p.add_argument("--ablation-classes", type=positive, default=16, help="size of the ablation sample (default 16)")
     p.add_argument("--steps", type=positive, help="override every stage's steps (quick runs); Lucent gets 4x these")
     p.add_argument("--size", type=positive, default=224, help="image size, px (default 224)")
     p.add_argument("--batch", type=positive, help="targets per forward pass (default 8 on CPU, 64 on GPU)")
-    p.add_argument("--without", default=",".join(WITHOUT), metavar="LIST",
-                   help=f"leave-one-out rows: the full recipe with each of these switched off (default all: "
-                   f"{','.join(WITHOUT)}; '' for none)")
     p.add_argument("--no-lucent", action="store_true", help="skip the Lucent peer")
-    p.add_argument("--lucent-classes", type=positive, help="run Lucent on only the first N classes of the sample (its time "
-                   "per class is class-independent; its quality is then compared on those N)")
+    p.add_argument("--lucent-classes", type=positive, default=12, help="run Lucent on the first N classes of the main "
+                   "sample (default 12; its quality is compared with ours on those N)")
     p.add_argument("--lucent-steps", type=positive, help=f"Lucent's steps (default {LUCENT_STEPS}, or 4x --steps)")
     p.add_argument("--speed", metavar="MODEL", help="speed-only mode on this torchvision model (weights=None), e.g. resnet18")
     p.add_argument("--out", default="bench/results", help="output folder (default bench/results)")
@@ -93,9 +113,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--threads", type=positive, default=2, help="torch CPU threads (default 2; on a machine shared with other "
                    "busy processes 1 can be several times faster: spinning OpenMP threads wait on each other)")
     p.add_argument("--amp", action="store_true", help="bf16 autocast (GPU)")
-    p.add_argument("--tuning", action="store_true", help="use the tuning sample (disjoint from the benchmark's 48)")
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE", help="override a recipe knob for every stage")
-    p.add_argument("--part", metavar="K/N", type=part, help="run only part K of N of the sample (classes K, K+N, ...); "
+    p.add_argument("--part", metavar="K/N", type=part, help="run only part K of N of every sample (classes K, K+N, ...); "
                    "combine the parts' reports with --merge")
     p.add_argument("--merge", nargs="+", metavar="JSON", help="combine the reports of --part runs into one (renders nothing)")
     p.add_argument("--no-frozen", action="store_true", help="skip the frozen-weights timing")
@@ -125,9 +144,30 @@ def names(text: str, known, what: str) -> list[str]:
 
 
 def chosen_stages(args: argparse.Namespace) -> list[str]:
-    """--stages, else every stage (quality mode) or SPEED_STAGES (speed mode)."""
-    default = SPEED_STAGES if args.speed else STAGES
+    """--stages, else the main stages (quality mode) or SPEED_STAGES (speed mode)."""
+    default = SPEED_STAGES if args.speed else MAIN_STAGES
     return names(args.stages if args.stages is not None else ",".join(default), STAGES, "stage")
+
+
+def part_of(indices: list[int], k_of_n: tuple[int, int] | None) -> list[int]:
+    if not k_of_n:
+        return indices
+    k, n = k_of_n
+    return indices[k::n]
+
+
+def row_specs(args: argparse.Namespace, overrides: dict) -> list[RowSpec]:
+    """What to render, in order: the main stages on the main sample, then the ladder, full and its
+    leave-one-out rows on the ablation sample."""
+    main = [RowSpec(s, "stage", args.sample, stage_recipe(s, **overrides)) for s in chosen_stages(args)]
+    if args.speed:
+        return main
+    ladder = names(args.ladder, STAGES, "--ladder stage")
+    without = names(args.without, WITHOUT, "--without")
+    if without and "full" not in ladder:
+        ladder.append("full")  # the leave-one-out rows are read against full on the same classes
+    return main + [RowSpec(s, "stage", "ablation", stage_recipe(s, **overrides)) for s in ladder] + \
+        [RowSpec(without_name(w), "without", "ablation", without_recipe(w, **overrides)) for w in without]
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -136,55 +176,63 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return write_report(merge_reports([read_report(f) for f in args.merge], argv), Path(args.out))
     device = torch.device(check_device(args.device))
     batch = args.batch or (64 if device.type == "cuda" else 8)
-    speed = bool(args.speed)
-    stages, without = chosen_stages(args), names(args.without, WITHOUT, "--without")
-    overrides = parse_sets(args.set)
-    overrides["size"] = args.size
-    if args.steps:
-        overrides["steps"] = args.steps
-    n_classes = args.classes or (16 if speed else 48)
-    if speed:
-        indices = [i % 1000 for i in range(n_classes)]
-        model = load_model(args.speed, weights=None, device=device)
-        judge, without = None, []
+    overrides = parse_sets(args.set) | {"size": args.size} | ({"steps": args.steps} if args.steps else {})
+    specs = row_specs(args, overrides)
+    if args.speed:
+        samples = {"speed": [i % 1000 for i in range(args.classes or 16)]}
+        model, judge = load_model(args.speed, weights=None, device=device), None
     else:
-        indices = tuning_classes(n_classes) if args.tuning else bench_classes(n_classes)
-        model = load_model(RENDER_MODEL, device=device)
-        judge = load_model(JUDGE_MODEL, device=device)
-    if args.part:
-        k, n = args.part
-        indices = indices[k::n]
+        samples = {args.sample: SAMPLES[args.sample](args.classes) if args.classes else SAMPLES[args.sample]()}
+        if any(s.sample == "ablation" for s in specs):
+            samples["ablation"] = ablation_classes(args.ablation_classes)
+        model, judge = load_model(RENDER_MODEL, device=device), load_model(JUDGE_MODEL, device=device)
+    samples = {name: part_of(indices, args.part) for name, indices in samples.items()}
+    first_part = not args.part or args.part[0] == 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    report = {"schema": 1, "mode": "speed" if speed else "quality", "command": "atlas bench " + " ".join(argv),
+    report = {"schema": 2, "mode": "speed" if args.speed else "quality", "command": "atlas bench " + " ".join(argv),
               "date": now_stamp(), "machine": machine(device), "model": model.name,
-              "judge": None if speed else JUDGE_MODEL, "classes": indices, "rows": []}
-    log(f"bench: {report['mode']}, {model.name} on {device}, {len(indices)} classes, stages {','.join(stages)}, batch {batch}")
-    if not speed and not args.no_frozen and not args.reuse:
+              "judge": None if args.speed else JUDGE_MODEL, "samples": samples, "rows": [],
+              "part": "/".join(map(str, args.part)) if args.part else None}
+    log(f"bench: {report['mode']}, {model.name} on {device}, "
+        + ", ".join(f"{k} {len(v)} classes" for k, v in samples.items()) + f", {len(specs)} rows, batch {batch}")
+    if not args.speed and first_part:
+        add_reference_row(report, out)
+    if not args.speed and not args.no_frozen and not args.reuse and first_part:
         report["frozen"] = frozen_speedup(model, size=args.size, batch=8)
         log(f"  frozen weights: {report['frozen']}")
-    reuse = reusable_rows(args.reuse, indices, model.name, report)
-    if stages:  # warm-up: the first call pays for lazy initialisation; keep it out of the timings
-        render_batch(model, [class_target(i) for i in indices[:batch]], stage_recipe(stages[0], **overrides).with_(steps=1))
-    recipes = [(s, stage_recipe(s, **overrides)) for s in stages] + \
-        [(without_name(w), without_recipe(w, **overrides)) for w in without]
-    for stage, recipe in recipes:
-        old = reuse.get(stage)
-        if old and old["recipe"] == json.loads(json.dumps(recipe.knobs())) and old["batch"] == min(batch, len(indices)):
+    reuse = reusable_rows(args.reuse, samples, model.name, report)
+    if specs:  # warm-up: the first call pays for lazy initialisation; keep it out of the timings
+        first = samples[specs[0].sample]
+        render_batch(model, [class_target(i) for i in first[:batch]], specs[0].recipe.with_(steps=1))
+    hen = parse_target(LADDER_CLASS).index if first_part and not args.speed else None
+    for spec in specs:
+        indices = samples[spec.sample]
+        extra = [hen] if spec.name in LADDER_ROWS and spec.sample == "ablation" and hen is not None else []
+        old = reuse.get(f"{spec.name} @ {spec.sample}")
+        if old and old["recipe"] == json.loads(json.dumps(spec.recipe.knobs())) and not extra:
             report["rows"].append(old)
-            log(f"  {stage}: reused from {old['reused_from']}")
+            log(f"  {spec.name}: reused from {old['reused_from']}")
             continue
-        images, own, seconds = render_ours(model, indices, recipe, batch, amp=args.amp)
-        row = make_row(stage, "stage" if stage in STAGES else "without", indices, images, own, seconds, recipe.steps,
-                       recipe.size, min(batch, len(indices)), judge, recipe=recipe.knobs(), view=recipe.view)
+        both = indices + [i for i in extra if i not in indices]
+        images, own, seconds = render_ours(model, both, spec.recipe, batch, amp=args.amp)
+        row = make_row(spec.name, spec.kind, spec.sample, both, images, own, seconds, spec.recipe.steps,
+                       spec.recipe.size, min(batch, len(both)), judge, recipe=spec.recipe.knobs(), view=spec.recipe.view)
+        if extra:  # the ladder's class is reported on its own, the row stays on the sample
+            report.setdefault("ladder_class", {"index": hen, "label": LADDER_CLASS, "stages": {}})
+            mine = next(c for c in row["per_class"] if c["index"] == hen)
+            report["ladder_class"]["stages"][spec.name] = {k: mine.get(k) for k in ("p", "top1", "top5")}
+            if hen not in indices:
+                row = dict(subset_row(row, indices, ""), name=spec.name, kind=spec.kind)
         report["rows"].append(row)
-        contact_sheet(images, out / f"sheet-{stage.replace(' ', '-').replace('/', '')}.jpg")
-        log(f"  {stage}: top1 {pct(row['judge_top1'])} top5 {pct(row['judge_top5'])} own {pct(row['own_top1'])} "
-            f"hf {pct(row['hf_share'])} {row['s_per_class']:.2f} s/class")
+        sheet(row, images, both, out)
+        log(f"  {row_id(row)}: top1 {pct(row['judge_top1'])} top5 {pct(row['judge_top5'])} own {pct(row['own_top1'])} "
+            f"colour {row['colourfulness']:.1f} contrast {row['contrast']:.3f} hf {pct(row['hf_share'])} "
+            f"{row['s_per_class']:.2f} s/class")
     if not args.no_lucent:
-        add_lucent_rows(report, args, model, judge, indices, batch, reuse.get("lucent"), out)
-    if args.part:
-        report["part"] = "/".join(map(str, args.part))
+        main_sample = "speed" if args.speed else args.sample
+        add_lucent_rows(report, args, model, judge, samples[main_sample], main_sample, batch, reuse.get(
+            f"lucent @ {main_sample}"), out)
     return write_report(report, out)
 
 
@@ -196,9 +244,9 @@ def read_report(path: str) -> dict:
         raise AtlasError(f"bench: cannot read {path}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise AtlasError(f"bench: {path} is not JSON ({exc})") from None
-    fields = {"command": str, "classes": list, "rows": list}
+    fields = {"command": str, "samples": dict, "rows": list}
     if not isinstance(data, dict) or not all(isinstance(data.get(k), t) for k, t in fields.items()):
-        raise AtlasError(f"bench: {path} is not a benchmark report (no command, classes and rows)")
+        raise AtlasError(f"bench: {path} is not a benchmark report (no command, samples and rows)")
     return data
 
 
@@ -206,15 +254,42 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def reusable_rows(paths: list[str], indices: list[int], model_name: str, report: dict) -> dict[str, dict]:
-    """Rows of earlier reports on the same classes and model, by name (--reuse); their frozen timing too."""
+def sheet(row: dict, images, indices: list[int], out: Path) -> None:
+    """sheet-<row>.jpg: every class of the row (the ladder's class last), labelled, misses in red."""
+    per = {c["index"]: c for c in row["per_class"]}
+    labels = [per[i]["label"] if i in per else LADDER_CLASS for i in indices]
+    hits = [per[i].get("top1", True) if i in per else True for i in indices] if row["judge_top1"] is not None else None
+    slug = row["name"].replace(" w/o ", "-wo-").replace(" ", "-")
+    home = "ablation" if row["name"] in LADDER_ROWS or row["kind"] == "without" else row["sample"]
+    if row["name"] in MAIN_STAGES and row["sample"] == "ablation":
+        home = None  # full runs on both samples: its ablation sheet says so
+    suffix = "" if row["sample"] == home else f"-{row['sample']}"
+    contact_sheet(images, labels, out / f"sheet-{slug}{suffix}.jpg", hits=hits)
+
+
+def add_reference_row(report: dict, out: Path) -> None:
+    photos = reference_photos()
+    if photos is None:
+        report["photos_skipped"] = "scikit-image is not installed (pip install '.[bench]')"
+        log(f"  natural photos skipped: {report['photos_skipped']}")
+        return
+    row = reference_row(photos)
+    report["rows"].append(row)
+    contact_sheet(list(photos.values()), list(photos), out / "sheet-natural-photos.jpg")
+    log(f"  natural photos: colour {row['colourfulness']:.1f} contrast {row['contrast']:.3f} hf {pct(row['hf_share'])}")
+
+
+def reusable_rows(paths: list[str], samples: dict, model_name: str, report: dict) -> dict[str, dict]:
+    """Rows of earlier reports on the same classes and model, by row id (--reuse); their frozen timing too."""
     reuse = {}
     for path in paths:
         old = read_report(path)
-        if old.get("classes") == indices and old.get("model") == model_name:
-            reuse.update({r["name"]: dict(r, reused_from=r.get("reused_from") or old["date"])
-                          for r in old["rows"] if r["kind"] != "subset"})
-            report.setdefault("frozen", old.get("frozen"))
+        if old.get("model") != model_name:
+            continue
+        for r in old["rows"]:
+            if r["kind"] not in ("subset", "reference") and old.get("samples", {}).get(r["sample"]) == samples.get(r["sample"]):
+                reuse[row_id(r)] = dict(r, reused_from=r.get("reused_from") or old["date"])
+        report.setdefault("frozen", old.get("frozen"))
     return reuse
 
 
@@ -238,9 +313,9 @@ def render_ours(model, indices: list[int], recipe, batch: int, amp: bool = False
     return images, own, seconds
 
 
-def add_lucent_rows(report: dict, args, model, judge, indices: list[int], batch: int, old: dict | None,
+def add_lucent_rows(report: dict, args, model, judge, indices: list[int], sample: str, batch: int, old: dict | None,
                     out: Path) -> None:
-    """Lucent's row (or why it was skipped), our stages on its classes when it ran on fewer, and the time ratio."""
+    """Lucent's row (or why it was skipped), our main stages on its classes, and the time ratio."""
     why = lucent_available()
     if why:
         report["lucent_skipped"] = f"lucent not importable ({why}); see `generator/bench/peers.py` for how to install it"
@@ -248,26 +323,23 @@ def add_lucent_rows(report: dict, args, model, judge, indices: list[int], batch:
         return
     steps = args.lucent_steps or (4 * args.steps if args.steps else LUCENT_STEPS)
     lucent_idx = indices[:args.lucent_classes] if args.lucent_classes else indices
-    if old and old["steps"] == steps and old["batch"] == min(batch, len(lucent_idx)) and old["size"] == args.size \
-            and [c["index"] for c in old["per_class"]] == lucent_idx:
+    if old and old["steps"] == steps and old["size"] == args.size and [c["index"] for c in old["per_class"]] == lucent_idx:
         row = old
         log(f"  lucent: reused from {old['reused_from']}")
     else:
         images, own, seconds = render_lucent(model, lucent_idx, args.size, steps, batch, amp=args.amp, log=log)
-        row = make_row("lucent", "peer", lucent_idx, images, own, seconds, steps, args.size,
+        row = make_row("lucent", "peer", sample, lucent_idx, images, own, seconds, steps, args.size,
                        min(batch, len(lucent_idx)), judge,
                        recipe={"param": "fft decorrelated sigmoid", "transforms": "standard_transforms",
                                "optimizer": "adam", "lr": LUCENT_LR, "steps": steps})
-        contact_sheet(images, out / "sheet-lucent.jpg")
+        sheet(row, images, lucent_idx, out)
+    if len(lucent_idx) < len(indices):  # quality of ours on Lucent's classes, side by side
+        report["rows"] += [subset_row(r, lucent_idx, "Lucent's") for r in report["rows"]
+                           if r["kind"] == "stage" and r["sample"] == sample]
     report["rows"].append(row)
-    if len(lucent_idx) < len(indices):  # quality of ours on Lucent's subset, side by side
-        for r in [r for r in report["rows"] if r["kind"] == "stage"]:
-            report["rows"].append(subset_row(r, lucent_idx))
-        report["rows"].append(report["rows"].pop(report["rows"].index(row)))
-    report["lucent_time_ratio"] = {
-        r["name"]: round(r["s_per_class"] / row["s_per_class"], 4) for r in report["rows"] if r["kind"] == "stage"
-    }
-    log(f"  lucent: top1 {pct(row['judge_top1'])} hf {pct(row['hf_share'])} {row['s_per_class']:.2f} s/class")
+    report["lucent_time_ratio"] = lucent_ratios(report["rows"])
+    log(f"  lucent: top1 {pct(row['judge_top1'])} colour {row['colourfulness']:.1f} contrast {row['contrast']:.3f} "
+        f"hf {pct(row['hf_share'])} {row['s_per_class']:.2f} s/class")
 
 
 if __name__ == "__main__":

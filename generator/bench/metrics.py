@@ -1,33 +1,13 @@
-"""What the benchmark measures: the held-out judge's verdict, the share of high-frequency noise, what
-freezing the weights saves, and contact sheets to look at."""
+"""What the benchmark measures with networks and clocks: the held-out judge's verdict and what freezing the weights
+saves. What a person sees (colour, contrast, noise, contact sheets) is look.py."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
-
-HF_CUTOFF = 0.25  # cycles per pixel
-
-
-def hf_share(image: np.ndarray, cutoff: float = HF_CUTOFF) -> float:
-    """Share of luminance power (mean removed) at radial frequency > cutoff cycles/px; image (H, W, 3)."""
-    x = np.asarray(image, dtype=np.float64)
-    if x.max() > 1.0:
-        x = x / 255.0
-    lum = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
-    lum = lum - lum.mean()
-    power = np.abs(np.fft.fft2(lum)) ** 2
-    fy = np.fft.fftfreq(lum.shape[0])[:, None]
-    fx = np.fft.fftfreq(lum.shape[1])[None, :]
-    total = power.sum()
-    if total <= 0:
-        return 0.0
-    return float(power[np.sqrt(fx * fx + fy * fy) > cutoff].sum() / total)
 
 
 @torch.no_grad()
@@ -85,14 +65,3 @@ def frozen_speedup(model, size: int = 224, batch: int = 8, reps: int = 5) -> dic
     frozen, unfrozen = min(times[True]), min(times[False])
     return {"model": model.name, "size": size, "batch": batch, "s_frozen": round(frozen, 4),
             "s_unfrozen": round(unfrozen, 4), "ratio": round(unfrozen / frozen, 2)}
-
-
-def contact_sheet(images: list[np.ndarray], path: Path, n: int = 8, side: int = 112) -> None:
-    """The first n images side by side, to look at."""
-    tiles = [Image.fromarray(im).resize((side, side), Image.BILINEAR) for im in images[:n]]
-    if not tiles:
-        return
-    sheet = Image.new("RGB", (side * len(tiles), side))
-    for k, tile in enumerate(tiles):
-        sheet.paste(tile, (k * side, 0))
-    sheet.save(path, quality=85)

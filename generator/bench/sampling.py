@@ -36,3 +36,12 @@ def eval_classes(n: int = 96) -> list[int]:
     in the benchmark's 48. Recipes are never tuned on it; it is where the default's numbers are reported."""
     taken = set(bench_classes(48)).union(*(tuning_classes(k) for k in TUNING_SIZES))
     return sorted(random.Random(EVAL_SEED).sample([i for i in range(1000) if i not in taken], n))
+
+
+def ablation_classes(n: int = 16) -> list[int]:
+    """The ladder's and the leave-one-out rows' sample: every third of the benchmark's 48 (16 classes)."""
+    return bench_classes(48)[0::3][:n]
+
+
+# --sample NAME -> the sample, called with a size or with its default size
+SAMPLES = {"eval": eval_classes, "bench": bench_classes, "tuning": lambda n=32: tuning_classes(n)}

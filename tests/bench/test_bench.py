@@ -6,18 +6,41 @@ import math
 import numpy as np
 import pytest
 
-from generator.bench import cli, metrics, peers, sampling
-from generator.engine.recipe import STAGES
+from generator.bench import cli, look, peers, sampling
+from generator.bench.report import row_id as report_id
+from generator.engine.recipe import MAIN_STAGES
 
 
 def test_hf_share_ballparks():
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
-    assert 0.75 < metrics.hf_share(noise) < 0.85  # white noise: power spread evenly, ~80 % above 0.25 cycles/px
+    assert 0.75 < look.hf_share(noise) < 0.85  # white noise: power spread evenly, ~80 % above 0.25 cycles/px
     yy, xx = np.mgrid[0:224, 0:224] / 224
     smooth = (0.5 + 0.4 * np.sin(2 * np.pi * 3 * xx) * np.cos(2 * np.pi * 2 * yy)) * 255
-    assert metrics.hf_share(np.stack([smooth] * 3, -1).astype(np.uint8)) < 0.02
-    assert metrics.hf_share(np.full((32, 32, 3), 128, np.uint8)) == 0.0
+    assert look.hf_share(np.stack([smooth] * 3, -1).astype(np.uint8)) < 0.02
+    assert look.hf_share(np.full((32, 32, 3), 128, np.uint8)) == 0.0
+
+
+def test_colourfulness_and_contrast_by_hand():
+    grey = np.full((8, 8, 3), 128, np.uint8)
+    assert look.colourfulness(grey) == 0.0 and look.rms_contrast(grey) == 0.0
+    red = np.zeros((8, 8, 3), np.uint8)
+    red[..., 0] = 255  # rg = 255, yb = 127.5 everywhere: no spread, M = 0.3 * |mean|
+    assert look.colourfulness(red) == pytest.approx(0.3 * np.hypot(255, 127.5))
+    halves = np.zeros((8, 8, 3), np.uint8)
+    halves[:, 4:] = 255  # luminance 0 and 1, half each: std 0.5
+    assert look.rms_contrast(halves) == pytest.approx(0.5) and look.colourfulness(halves) == pytest.approx(0.0)
+
+
+def test_reference_photos_look_like_photos():
+    photos = look.reference_photos(224)
+    if photos is None:
+        pytest.skip("scikit-image is not installed")
+    scores = [look.look(im) for im in photos.values()]
+    assert all(im.shape == (224, 224, 3) for im in photos.values())
+    assert 40 < np.mean([s["colourfulness"] for s in scores]) < 80
+    assert 0.15 < np.mean([s["contrast"] for s in scores]) < 0.25
+    assert 0.01 < np.mean([s["hf_share"] for s in scores]) < 0.06
 
 
 def test_samples_are_fixed_spread_and_disjoint():
@@ -26,34 +49,71 @@ def test_samples_are_fixed_spread_and_disjoint():
     t = sampling.tuning_classes(16)
     assert len(set(t)) == 16 and not set(t) & set(b)
     assert max(b) - min(b) > 500  # spread over the hierarchy, not one corner of it
+    e = sampling.eval_classes()
+    tuned = set().union(*(sampling.tuning_classes(k) for k in sampling.TUNING_SIZES))
+    assert len(set(e)) == 96 and not set(e) & (set(b) | tuned)
+    assert e[:5] == [13, 29, 32, 37, 39]  # recorded in bench/README.md before any tuning
+    assert set(sampling.ablation_classes()) <= set(b) and len(sampling.ablation_classes()) == 16
 
 
 def test_bench_runs_on_two_classes(tmp_path):
     out = tmp_path / "results"
-    code = cli.main(["--classes", "2", "--steps", "3", "--size", "64", "--stages", "naive,full", "--without", "blur",
-                       "--threads", "1", "--out", str(out)])
+    code = cli.main(["--sample", "bench", "--classes", "2", "--ablation-classes", "1", "--steps", "3", "--size", "64",
+                     "--stages", "naive,full", "--ladder", "naive", "--without", "blur", "--lucent-classes", "1",
+                     "--threads", "1", "--out", str(out)])
     assert code == 0
     report = json.loads((out / "latest.json").read_text())
-    assert report["mode"] == "quality" and len(report["classes"]) == 2
-    names = [r["name"] for r in report["rows"]]
+    assert report["mode"] == "quality" and report["schema"] == 2
+    assert len(report["samples"]["bench"]) == 2 and len(report["samples"]["ablation"]) == 1
+    rows = {report_id(r): r for r in report["rows"]}
+    photos = look.reference_photos() is not None
     lucent = peers.lucent_available() is None
-    assert names == ["naive", "full", "full w/o blur"] + (["lucent"] if lucent else [])
-    without = report["rows"][2]
+    expected = ["naive @ bench", "full @ bench", "naive @ ablation", "full @ ablation", "full w/o blur @ ablation"]
+    if lucent:
+        expected += ["naive (Lucent's 1) @ bench", "full (Lucent's 1) @ bench", "lucent @ bench"]
+    assert list(rows) == (["natural photos @ photos"] if photos else []) + expected
+    without, full = rows["full w/o blur @ ablation"], rows["full @ ablation"]
     assert without["kind"] == "without" and without["recipe"]["blur_every"] == 0
     assert {k: v for k, v in without["recipe"].items() if k not in ("blur_every", "stage")} == \
-        {k: v for k, v in report["rows"][1]["recipe"].items() if k not in ("blur_every", "stage")}
+        {k: v for k, v in full["recipe"].items() if k not in ("blur_every", "stage")}
     for row in report["rows"]:
-        for key in ("judge_top1", "judge_top5", "judge_p", "own_top1", "hf_share", "s_per_class", "s_per_image_step"):
+        for key in ("colourfulness", "contrast", "hf_share"):
             assert math.isfinite(row[key]), (row["name"], key)
-        assert 0 <= row["judge_top1"] <= row["judge_top5"] <= 1 and len(row["per_class"]) == 2
+        if row["kind"] == "reference":
+            continue
+        for key in ("judge_top1", "judge_top5", "judge_p", "own_top1", "s_per_class", "s_per_image_step"):
+            assert math.isfinite(row[key]), (row["name"], key)
+        assert 0 <= row["judge_top1"] <= row["judge_top5"] <= 1
+    assert [c["index"] for c in rows["naive @ ablation"]["per_class"]] == report["samples"]["ablation"]
+    assert set(report["ladder_class"]["stages"]) == {"naive"} and report["ladder_class"]["label"] == "hen"
     assert report["frozen"]["ratio"] > 0
     md = (out / "latest.md").read_text()
-    assert "| naive |" in md and "| full |" in md and "judge top-1" in md
+    assert "| naive | bench |" in md and "| full | ablation |" in md and "colourfulness" in md
+    assert "Ladder on hen" in md
     if lucent:
-        assert set(report["lucent_time_ratio"]) == {"naive", "full"} and "Lucent" in md
+        assert set(report["lucent_time_ratio"]) == {"naive @ bench", "full @ bench"} and "Lucent" in md
     else:
         assert "Lucent skipped" in md
-    assert list(out.glob("bench-*.json")) and (out / "sheet-full.jpg").exists()
+    sheets = {p.name for p in out.glob("sheet-*.jpg")}
+    assert {"sheet-naive.jpg", "sheet-full.jpg", "sheet-full-ablation.jpg", "sheet-full-wo-blur.jpg"} <= sheets
+    assert list(out.glob("bench-*.json"))
+
+
+def test_merge_of_parts_equals_the_whole(tmp_path):
+    common = ["--sample", "bench", "--classes", "2", "--ablation-classes", "2", "--steps", "2", "--size", "48",
+              "--stages", "full", "--ladder", "", "--without", "", "--no-lucent", "--no-frozen", "--threads", "1"]
+    for k in (0, 1):
+        assert cli.main(common + ["--part", f"{k}/2", "--out", str(tmp_path / f"p{k}")]) == 0
+    assert cli.main(["--merge", str(tmp_path / "p0" / "latest.json"), str(tmp_path / "p1" / "latest.json"),
+                     "--out", str(tmp_path / "m")]) == 0
+    assert cli.main(common + ["--out", str(tmp_path / "whole")]) == 0
+    merged, whole = (json.loads((tmp_path / d / "latest.json").read_text()) for d in ("m", "whole"))
+    assert sorted(merged["samples"]["bench"]) == sorted(whole["samples"]["bench"])
+    assert [report_id(r) for r in merged["rows"]] == [report_id(r) for r in whole["rows"]]
+    for m, w in zip(merged["rows"], whole["rows"]):  # a class's image barely depends on its batch (float rounding)
+        for key in ("judge_p", "colourfulness", "contrast", "hf_share"):
+            if w[key] is not None:  # the photos are not judged
+                assert m[key] == pytest.approx(w[key], rel=0.02, abs=1e-3), (report_id(m), key)
 
 
 @pytest.mark.parametrize("argv, message", [(["--stages", "bogus"], "unknown stage 'bogus'"),
@@ -65,7 +125,7 @@ def test_unknown_stage_is_a_clear_error(argv, message, tmp_path):
         cli.main(argv + ["--out", str(tmp_path)])
 
 
-@pytest.mark.parametrize("argv, stages", [([], STAGES), (["--speed", "resnet18"], ["blur", "full"]),
+@pytest.mark.parametrize("argv, stages", [([], MAIN_STAGES), (["--speed", "resnet18"], ["blur", "full"]),
                                           (["--speed", "resnet18", "--stages", "naive"], ["naive"]),
                                           (["--stages="], []), (["--stages", " full, naive "], ["full", "naive"])])
 def test_stages_default_by_mode_unless_given(argv, stages):
