@@ -1,0 +1,111 @@
+"""What a class is made of: the hidden channels that contribute most to its logit.
+
+A classifier's logit is linear in the channels of the layer it pools: logit_c = sum_k W[c, k] * mean(A_k) + b_c,
+where A is the feature map that global average pooling reduces (ResNet18's ``layer4``, EfficientNet-Lite's pooled
+head activation ``_avg_pooling``). So W[c, k] * mean(A_k) is exactly channel k's share of class c's logit on an
+image. Measured on the class's own rendered image, it says which units the network combined into that picture;
+the weight alone (W[c, k]) says which units the class listens to on any image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from generator.engine.models import LoadedModel
+
+
+@dataclass(frozen=True)
+class Contribution:
+    channel: int
+    value: float  # W[c, k] * mean activation: its part of the logit
+    share: float  # value / logit
+
+
+def classifier(model: LoadedModel) -> nn.Linear | None:
+    """The final linear layer, when it maps pooled features to the classes."""
+    linears = [m for m in model.net.modules() if isinstance(m, nn.Linear)]
+    return linears[-1] if linears else None
+
+
+@torch.no_grad()
+def pooled_layer(model: LoadedModel) -> str | None:
+    """The addressable layer whose spatial mean is exactly the classifier's input (None when there is none).
+
+    Found by probing, not by name, so any torchvision classifier with a global-pooling head works: a feature map
+    (H, W > 1) is preferred, the first in the network's order (ResNet18: ``layer4``); a 1x1 pooled output where the
+    activation before pooling has no module of its own (EfficientNet-Lite: ``_avg_pooling``).
+    """
+    fc = classifier(model)
+    if fc is None:
+        return None
+    channels = model.layer_channels()
+    modules = dict(model.net.named_modules())
+    acts: dict[str, torch.Tensor] = {}
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [modules[n].register_forward_hook(lambda _m, _i, out, n=n: acts.__setitem__(n, out))
+             for n, c in channels.items() if c == fc.in_features]
+    hooks.append(fc.register_forward_pre_hook(lambda _m, inputs: seen.__setitem__("x", inputs[0])))
+    try:
+        gen = torch.Generator().manual_seed(0)
+        model(torch.rand(2, 3, model.input_size, model.input_size, generator=gen).to(model.device))
+    finally:
+        for h in hooks:
+            h.remove()
+    x = seen.get("x")
+    if x is None or x.dim() != 2:
+        return None
+    # in the network's order (hooks fire inner modules first)
+    matches = [n for n in channels if n in acts and torch.allclose(acts[n].mean(dim=(2, 3)), x, rtol=1e-4, atol=1e-5)]
+    spatial = [n for n in matches if acts[n].shape[-1] > 1]
+    return (spatial or matches or [None])[0]
+
+
+@torch.no_grad()
+def pooled_features(model: LoadedModel, layer: str, images01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean activation of every channel of ``layer``, logits) for a batch of images in [0, 1] at the model's size."""
+    module = dict(model.net.named_modules())[layer]
+    acts: dict[str, torch.Tensor] = {}
+    handle = module.register_forward_hook(lambda _m, _i, out: acts.__setitem__("a", out))
+    try:
+        logits = model(images01)
+    finally:
+        handle.remove()
+    return acts["a"].float().mean(dim=(2, 3)), logits.float()
+
+
+def top_contributions(weights: torch.Tensor, features: torch.Tensor, logits: torch.Tensor, classes: list[int],
+                      k: int) -> list[list[Contribution]]:
+    """For image i and its class classes[i]: the k channels with the largest W[c, k] * feature, largest first.
+
+    ``weights`` (classes, channels), ``features`` (N, channels), ``logits`` (N, classes). Pure: no model involved.
+    """
+    out = []
+    for i, c in enumerate(classes):
+        parts = weights[c].float() * features[i]
+        value, idx = parts.topk(min(k, parts.numel()))
+        logit = float(logits[i, c])
+        out.append([Contribution(int(j), round(float(v), 4), round(float(v) / logit, 4) if logit else 0.0)
+                    for v, j in zip(value, idx)])
+    return out
+
+
+def weight_ranking(weights: torch.Tensor, class_index: int, k: int) -> list[tuple[int, float]]:
+    """The second view: the k channels with the largest weight into the class, on any image."""
+    w, idx = weights[class_index].float().topk(min(k, weights.shape[1]))
+    return [(int(j), round(float(v), 4)) for v, j in zip(w, idx)]
+
+
+def measure(model: LoadedModel, images01: torch.Tensor, classes: list[int], k: int) -> list[list[Contribution]]:
+    """The top-k contributions of the pooled layer to each image's class logit (images resized to the model)."""
+    layer, fc = pooled_layer(model), classifier(model)
+    if layer is None or fc is None:
+        return [[] for _ in classes]
+    size = model.input_size
+    if images01.shape[-1] != size:
+        images01 = nn.functional.interpolate(images01, size=(size, size), mode="bilinear", antialias=True,
+                                             align_corners=False)
+    features, logits = pooled_features(model, layer, images01.to(model.device))
+    return top_contributions(fc.weight.detach().cpu(), features.cpu(), logits.cpu(), classes, k)
