@@ -10,7 +10,7 @@ RUNNER ?= local
 DEVICE ?=
 ATLAS_FLAGS ?=
 
-.PHONY: install atlas preview site serve post-videos bench test test-fast clean
+.PHONY: install atlas preview site serve post-videos bench bench-gpu measure-site test test-fast clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ $(BIN)/.lucent: $(BIN)/.installed
 BENCH_FLAGS ?=
 bench: install $(BIN)/.lucent
 	$(BIN)/atlas bench $(BENCH_FLAGS)
+
+# On a CUDA machine: the GPU throughput of `full` on efficientnet_lite0 and resnet18 -> bench/results/gpu/
+bench-gpu: install
+	bash bench/gpu.sh
+
+# Sizes, links and Chromium timings of a built site/ -> bench/results/full-atlas-site.{json,md}
+measure-site: install
+	$(BIN)/atlas measure-site site
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -124,6 +124,8 @@ CASES = [
     Case("bench --part 1/0", ["bench", "--part", "1/0"], "argument --part: '1/0' is not K/N with 0 <= K < N"),
     Case("bench --part 2/2", ["bench", "--part", "2/2"], "argument --part: '2/2' is not K/N"),
     Case("bench --device bogus", ["bench", "--device", "bogus"], "unknown device 'bogus'"),
+    Case("measure-site: not a site", ["measure-site", "{tmp}", "--no-browser"], "holds no index.html: not a built site"),
+    Case("measure-site --runs 0", ["measure-site", "{tmp}", "--runs", "0"], "argument --runs: 0 must be >= 1"),
     Case("config file missing", ["build", "--config", "{tmp}/none.toml"], "none.toml: cannot read config (No such file"),
     # ---- config files: file:line, the key, and what it must be
     config("invalid TOML", "title = 'x'\n[recipe\nsteps = 3\n", ": invalid TOML"),

@@ -9,7 +9,7 @@ def atlas(*args, cwd=None):
 
 
 def test_help_everywhere():
-    for cmd in [[], ["render"], ["layers"], ["build"], ["site"], ["bench"], ["embed"], ["export"], ["post-videos"]]:
+    for cmd in [[], ["render"], ["layers"], ["build"], ["site"], ["bench"], ["embed"], ["export"], ["post-videos"], ["measure-site"]]:
         out = atlas(*cmd, "--help")
         assert out.returncode == 0 and "usage: atlas" in out.stdout
 

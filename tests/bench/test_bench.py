@@ -116,6 +116,20 @@ def test_merge_of_parts_equals_the_whole(tmp_path):
                 assert m[key] == pytest.approx(w[key], rel=0.02, abs=1e-3), (report_id(m), key)
 
 
+@pytest.mark.slow
+def test_speed_mode_on_lite0_with_its_weights_and_resnet18_without(tmp_path):
+    """bench/gpu.sh's two runs, on CPU at toy size: full's classes per minute per model."""
+    for model, weights in (("efficientnet_lite0", "efficientnet-lite0-57934424.pth"), ("resnet18", "random-init")):
+        out = tmp_path / model
+        assert cli.main(["--speed", model, "--stages", "full", "--no-lucent", "--classes", "2", "--batch", "2",
+                         "--steps", "2", "--size", "48", "--threads", "1", "--out", str(out)]) == 0
+        report = json.loads((out / "latest.json").read_text())
+        assert (report["mode"], report["model"], report["weights"]) == ("speed", model, weights)
+        assert [(r["name"], r["sample"], r["batch"], len(r["per_class"])) for r in report["rows"]] == \
+            [("full", "speed", 2, 2)]
+        assert report["rows"][0]["s_per_class"] > 0 and "classes/min" in (out / "latest.md").read_text()
+
+
 @pytest.mark.parametrize("argv, message", [(["--stages", "bogus"], "unknown stage 'bogus'"),
                                            (["--without", "bogus"], "unknown --without 'bogus'")])
 def test_unknown_stage_is_a_clear_error(argv, message, tmp_path):

@@ -1,5 +1,6 @@
 """The publish side never imports torch: `atlas site` and `atlas embed` run where torch is not installed, in
-seconds. (test_site.py also builds a whole site in a fresh process and checks the same.)"""
+seconds; nor does `atlas measure-site` (generator/bench/site_metrics). (test_site.py also builds a whole site in a
+fresh process and checks the same.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ PACKAGE = Path(generator.__file__).parent
 
 def test_no_publish_module_imports_torch():
     modules = sorted(".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
-                     for p in (PACKAGE / "publish").rglob("*.py"))
+                     for folder in ("publish", "bench/site_metrics") for p in (PACKAGE / folder).rglob("*.py"))
     code = ("import importlib, json, sys\n"
             f"for m in {modules!r} + ['generator.cli']:\n"
             "    importlib.import_module(m)\n"
