@@ -218,6 +218,10 @@ def test_class_pages_and_search_index_within_budget(site):
     print(f"\nlargest class page: {largest} {sizes[largest]} bytes; search.js {(out / 'search.js').stat().st_size} "
           f"bytes; home {(out / 'index.html').stat().st_size} bytes")
     assert sizes[largest] <= CLASS_PAGE_BUDGET, (largest, sizes[largest])
+    # every other page too: only the home page (the gallery of all classes) may be larger
+    pages = {rel: (out / rel).stat().st_size for rel in site["pages"] if rel != "index.html"}
+    heavy = {rel: n for rel, n in pages.items() if n > CLASS_PAGE_BUDGET}
+    assert not heavy, heavy
     assert (out / "search.js").stat().st_size <= SEARCH_INDEX_BUDGET
     # one index, loaded by the home page only
     loaders = [rel for rel, text in site["pages"].items() if "search.js" in text]

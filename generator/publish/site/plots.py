@@ -22,13 +22,14 @@ def downsample(n: int, points: int = PLOT_POINTS) -> list[int]:
 
 
 def svg_plot(values, probs=None, *, value_name: str = "logit", width: int = 320, height: int = 132,
-             title: str = "") -> str | None:
-    """A tiny inline SVG: the objective per step (left axis) and the class probability (right axis, 0..1)."""
+             title: str = "", points: int = PLOT_POINTS) -> str | None:
+    """A tiny inline SVG: the objective per step (left axis) and the class probability (right axis, 0..1),
+    each a polyline of at most ``points`` points (about one per 2-3 px is all a reader can see)."""
     values, probs = finite_values(values), finite_values(probs)
     n = len(values)
     if sum(v is not None for v in values) < 2:
         return None
-    idx = downsample(n)
+    idx = downsample(n, points)
     left, right, top, bottom = 38, 34 if probs else 10, 18, 22
     pw, ph = width - left - right, height - top - bottom
     finite = [v for v in values if v is not None]

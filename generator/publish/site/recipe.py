@@ -35,8 +35,9 @@ def ladder_rows(site: Site, atlas: Atlas) -> dict | None:
             "final_value": m.get("final_value"), "prob": last_finite(probs),
             "top1": top[0] if top else None, "own_rank": (top.index(own) + 1) if own else None,
             "seconds": m.get("seconds"),
+            # small plots, one per stage: fewer points keep the page under its 30 KB budget
             "plot": markup(svg_plot(m.get("values"), probs, value_name="logit", width=240, height=110,
-                                    title=f"Stage {s['stage']}")),
+                                    title=f"Stage {s['stage']}", points=48)),
         })
     cls = atlas.class_link(lc) if lc is not None else {"index": None, "label": atlas.ladder_label(),
                                                        "url": None, "thumb": None, "status": "absent"}
