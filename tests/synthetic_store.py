@@ -1,4 +1,6 @@
-"""A synthetic atlas store for site tests: all 1000 classes, a few channels and the ladder, no rendering.
+"""A synthetic atlas store for site tests: all 1000 classes, a few channels and the ladder, no rendering; with
+``made_of``, what each class is made of (3 channels of a pooled layer, some 200 channels in all) and three samples
+of a few classes.
 
 Media are tiny but real: one H.264 MP4 (made once per process with imageio-ffmpeg's ffmpeg), and a handful
 of colourful PNG/JPEG patterns (Pillow) that ``Store.put`` hard-links (or copies) into every job folder, so
@@ -29,7 +31,7 @@ from PIL import Image
 from generator.engine.recipe import STAGE_NOTES, stage_recipe
 from generator.engine.targets import imagenet_classes
 from generator.pipeline.config import LadderConfig
-from generator.pipeline.manifest import ChannelEntry, ClassEntry, Ladder, LadderStage, Manifest
+from generator.pipeline.manifest import ChannelEntry, ClassEntry, Ladder, LadderStage, MadeOf, Manifest, Part, Use
 from generator.pipeline.store import FILE_NAMES, Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +51,13 @@ LAYERS = {"_blocks.15": [0, 5, 9, 37, 101], "_conv_head": [3, 37, 200, 511, 1279
 CHANNEL_PENDING = {("_blocks.15", 5)}
 CHANNEL_FAILED = {("_blocks.15", 9)}
 LADDER_CLASS = 8
+POOLED = "_bn1"  # the layer the classes are made of (rendered; measured at _avg_pooling)
+POOLED_CHANNELS = 200  # the channels they draw their 3 from
+PER_CLASS = 3
+HEN_MADE_OF = (12, 37, 101)  # hen's channels, largest part first; 101 is pending
+MADE_OF_PENDING = {101}
+SAMPLES = {8: (0, 1, 2), 1: (0, 1, 2), 130: (0, 1, 2)}  # class -> seeds; the first is its main image
+SAMPLE_PENDING = {(130, 2)}
 LADDER_PENDING = {"fourier"}
 MODEL = {
     "name": "efficientnet_lite0", "weights": "efficientnet-lite0-57934424.pth", "input_size": 224,
@@ -164,7 +173,28 @@ def _write_job(store: Store, key: str, target: dict, recipe: dict, *, status: st
         store.put(key, meta, sources)
 
 
-def make_store(root: Path, *, classes=range(1000), channels: bool = True, ladder: bool = True) -> Path:
+def _made_of(classes) -> MadeOf:
+    """Each measured class's 3 channels (hen's are HEN_MADE_OF), its weight view, and every channel's users."""
+    rng = random.Random(15)
+    parts, weights = {}, {}
+    for i in classes:
+        chans = HEN_MADE_OF if i == 8 else rng.sample(range(POOLED_CHANNELS), PER_CLASS)
+        weights[i] = tuple((c, round(rng.uniform(0.05, 0.2), 4)) for c in rng.sample(range(POOLED_CHANNELS), 3))
+        if i in PENDING or i in FAILED:
+            continue
+        logit = rng.uniform(10, 25)
+        values = sorted((rng.uniform(0.3, 4) for _ in chans), reverse=True)
+        parts[i] = tuple(Part(c, round(v, 4), round(v / logit, 4)) for c, v in zip(chans, values))
+    users: dict[int, list] = {}
+    for i, ps in parts.items():
+        for p in ps:
+            users.setdefault(p.channel, []).append(Use(i, p.value, p.share))
+    return MadeOf(POOLED, "_avg_pooling", PER_CLASS, parts, weights,
+                  {c: tuple(sorted(us, key=lambda u: -u.value)[:8]) for c, us in sorted(users.items())})
+
+
+def make_store(root: Path, *, classes=range(1000), channels: bool = True, ladder: bool = True,
+               made_of: bool = False) -> Path:
     """Write a store under root and return it."""
     store = Store(root).ensure_writable()
     recipe = stage_recipe("full").knobs()
@@ -173,10 +203,15 @@ def make_store(root: Path, *, classes=range(1000), channels: bool = True, ladder
     for i in classes:
         c = data[i]
         key = key_of(f"class-{i}")
-        class_entries.append(ClassEntry(i, key, (key,)))
+        target = {"kind": "class", "id": f"class-{i:03d}", "index": i, "label": c["label"], "wnid": c["wnid"]}
+        seeds = SAMPLES.get(i, (0,)) if made_of else (0,)
+        more = [key_of(f"class-{i}-seed-{s}") for s in seeds[1:]]
+        class_entries.append(ClassEntry(i, key, (key, *more)))
+        for s, k in zip(seeds[1:], more):
+            if (i, s) not in SAMPLE_PENDING:
+                _write_job(store, k, target, {**recipe, "seed": s}, status="done", seed=i + 31 * s)
         if i in PENDING:
             continue
-        target = {"kind": "class", "id": f"class-{i:03d}", "index": i, "label": c["label"], "wnid": c["wnid"]}
         _write_job(store, key, target, recipe, status="failed" if i in FAILED else "done", seed=i)
     if channels:
         rng = random.Random(1)
@@ -196,6 +231,14 @@ def make_store(root: Path, *, classes=range(1000), channels: bool = True, ladder
                           "label": f"{layer}:{ch}"}
                 status = "failed" if (layer, ch) in CHANNEL_FAILED else "done"
                 _write_job(store, key, target, recipe, status=status, seed=ch + 7)
+    made = _made_of(classes) if made_of else None
+    for ch in sorted(made.users) if made else []:
+        key = key_of(f"channel-{POOLED}-{ch}")
+        channel_entries.append(ChannelEntry(POOLED, ch, key, (key,)))
+        if ch not in MADE_OF_PENDING:
+            target = {"kind": "channel", "id": f"channel-{POOLED}-{ch}", "layer": POOLED, "channel": ch,
+                      "label": f"{POOLED}:{ch}"}
+            _write_job(store, key, target, recipe, status="done", seed=ch + 11)
     if ladder:
         c = data[LADDER_CLASS]
         stages = []
@@ -209,7 +252,8 @@ def make_store(root: Path, *, classes=range(1000), channels: bool = True, ladder
             _write_job(store, key, target, stage_recipe(stage).knobs(), status="done", seed=100 + n)
         ladder_entry = Ladder(LADDER_CLASS, tuple(stages))
     store.write_manifest(Manifest("Feature Atlas", MODEL, recipe, {"fps": 12, "hold_s": 0, "crf": 32},
-                                  tuple(class_entries), tuple(channel_entries), ladder_entry, class_weights))
+                                  tuple(class_entries), tuple(channel_entries), ladder_entry, class_weights,
+                                  made_of=made))
     return root
 
 
@@ -220,7 +264,7 @@ def built_site() -> tuple[Path, Path, dict]:
 
     root = Path(tempfile.mkdtemp(prefix="atlas-site-test-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
-    store = make_store(root / "store")
+    store = make_store(root / "store", made_of=True)
     counts = build_site(store, root / "site", content=REPO / "content", templates=REPO / "templates",
                         classes=awkward_classes())
     return store, root / "site", counts

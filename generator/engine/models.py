@@ -259,19 +259,3 @@ def stage_outputs(model: LoadedModel) -> list[str]:
     top = {name for name, m in model.net.named_children() if isinstance(m, (nn.Sequential, nn.ModuleList))}
     blocks = [n for n in channels if n.count(".") == 1 and n.split(".")[0] in top]
     return [n for i, n in enumerate(blocks) if i + 1 == len(blocks) or channels[blocks[i + 1]] != channels[n]]
-
-
-def classifier_drive(model: LoadedModel, layer: str, channels: list[int], k: int = 5) -> dict[str, list] | None:
-    """For a layer that feeds the final linear classifier through global pooling, the k classes each
-    channel's activation raises most (largest weights); None where that is not meaningful."""
-    linears = [m for m in model.net.modules() if isinstance(m, nn.Linear)]
-    if not linears or layer != stage_outputs(model)[-1]:
-        return None
-    fc = linears[-1]
-    if fc.in_features != model.layer_channels()[layer] or fc.out_features != 1000:
-        return None
-    out = {}
-    for c in channels:
-        w, idx = fc.weight[:, c].detach().float().cpu().topk(k)
-        out[str(c)] = [[int(i), round(float(v), 4)] for v, i in zip(w, idx)]
-    return out

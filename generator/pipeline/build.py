@@ -22,7 +22,8 @@ from generator.engine.models import architecture_layers, load_model
 from generator.engine.render import render_batch
 from generator.errors import EXIT_DONE, EXIT_INTERRUPTED, EXIT_JOBS_FAILED, AtlasError, BuildAborted, disk_full
 from generator.pipeline.config import AtlasConfig, check_layers, load_config
-from generator.pipeline.plan import Plan, batches, make_plan
+from generator.pipeline.phases import coming_channels, contributions_for, measure_done, plan_build
+from generator.pipeline.plan import Plan, batches
 from generator.pipeline.store import Store
 
 
@@ -110,14 +111,17 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
               device_name: str, batch_size: int, retry_failed: bool = False, limit: int | None = None,
               out=None, only_stages: list[str] | None = None, publish=None) -> BuildReport:
     """``site_out``: where ``publish(store_root, site_out)`` (re)builds the site; None: no site.
-    ``only_stages``: render only these ladder stages (`make post-videos`); None: the whole plan."""
+    ``only_stages``: render only these ladder stages (`make post-videos`); None: the whole plan, in two phases
+    (phases.py): the ladder and the classes (and the channels of classes measured before), then the channels of
+    the classes measured this run."""
     if site_out is not None and publish is None:
         raise TypeError("run_build: a site_out needs the publish function that builds the site")
     out = out or sys.stderr
     start = time.perf_counter()
     store = Store(store_root).ensure_writable()
     store.clean_tmp()  # what killed builds left (the caller holds the lock: no other build is writing)
-    plan: Plan = make_plan(config, model)
+    links = None if only_stages is not None else contributions_for(config, model, store, lambda m: print(m, file=out))
+    plan: Plan = plan_build(config, model, links)
     store.write_manifest(plan.manifest)
 
     jobs = plan.jobs
@@ -125,9 +129,8 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
         wanted = {s.key for s in plan.manifest.ladder.stages if s.stage in only_stages}
         jobs = [j for j in plan.jobs if j.key in wanted]
     states = {j.key: store.status(j.key) for j in jobs}
-    todo = [j for j in jobs if states[j.key] == "missing" or (retry_failed and states[j.key] == "failed")]
-    if limit is not None:
-        todo = todo[:limit]
+    todo = to_render(jobs, states, retry_failed, limit)
+    coming = coming_channels(config, model, links, plan) if limit is None else []
     report = BuildReport(planned=len(jobs), skipped=len(jobs) - len(todo))
     done_before = sum(s == "done" for s in states.values())
     failed_before = sum(s == "failed" for s in states.values())
@@ -136,36 +139,55 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
         print(f"atlas: nothing to render: {done_before} of {len(jobs)} jobs done, {failed_before} failed "
               f"({model.name}{fallback})", file=out)
     else:
-        eta = estimate_seconds(model, todo, batch_size)
-        print(f"atlas: {len(todo)} jobs to render ({done_before} done, {failed_before} failed) with {model.name}{fallback} "
-              f"on {device_name}, recipe {config.recipe.stage} ({config.recipe.steps} steps, {config.recipe.size} px), "
-              f"batch {batch_size}; estimated {fmt_duration(eta)}", file=out)
+        eta = estimate_seconds(model, todo + coming, batch_size)
+        more = (f", then about {len(coming)} channel jobs for what the classes are made of (a guess from the "
+                f"classifier's weights until they are measured)") if coming else ""
+        print(f"atlas: {len(todo)} jobs to render ({done_before} done, {failed_before} failed){more}, with "
+              f"{model.name}{fallback} on {device_name}, recipe {config.recipe.stage} ({config.recipe.steps} steps, "
+              f"{config.recipe.size} px), batch {batch_size}; estimated {fmt_duration(eta)}", file=out)
 
     def rebuild_site():
         if site_out is not None:
             publish(store.root, site_out)
 
-    work = batches(todo, batch_size)
+    def after_batch(n: int, done: list) -> None:
+        measure_done(links, plan, done)  # one forward pass: a stopped build keeps its measurements too
+        if n % config.build.site_every == 0 and not stop.requested:
+            if links is not None:  # the site shows what the classes measured so far are made of
+                store.write_manifest(plan_build(config, model, links, measure=False).manifest)
+            rebuild_site()
+
     runner = runner_factory(model, plan.manifest.video)
-    with StopAfterBatch() as stop, tqdm(total=len(todo), unit="job", file=out, disable=not todo, dynamic_ncols=True) as bar:
+    rendered = list(todo)
+    with StopAfterBatch() as stop, tqdm(total=len(todo) + len(coming), unit="job", file=out, disable=not todo,
+                                        dynamic_ncols=True) as bar:
         try:
-            for n, results in enumerate(runner.run(work), 1):
-                for job, meta, files in results:
-                    store_result(store, job, meta, files, report, out)
-                    bar.update(1)
-                if stop.requested:
-                    report.interrupted = True
-                    break
-                if n % config.build.site_every == 0:
-                    rebuild_site()
+            report.interrupted = render_jobs(runner, todo, batch_size, store, report, bar, stop, out, after_batch)
+            if links is not None and not report.interrupted:  # phase 2: the channels the classes are made of
+                plan = plan_build(config, model, links)
+                store.write_manifest(plan.manifest)
+                tried = {j.key for j in rendered}
+                new = [j for j in plan.jobs if j.key not in tried]
+                more = to_render(new, {j.key: store.status(j.key) for j in new}, retry_failed,
+                                 None if limit is None else limit - len(todo))
+                bar.total = bar.n + len(more)
+                bar.refresh()
+                rendered += more
+                jobs = plan.jobs
+                report.interrupted = render_jobs(runner, more, batch_size, store, report, bar, stop, out, after_batch)
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
             close = getattr(runner, "close", None)
             if close:
                 close()
+    if links is not None and report.interrupted:  # the channels of the classes measured so far, pending
+        plan = plan_build(config, model, links, measure=False)
+        store.write_manifest(plan.manifest)
+        jobs = plan.jobs
     rebuild_site()  # includes the blog post's videos, site/blog/app1.mp4 ... (generator/publish/post_videos.py)
     report.seconds = time.perf_counter() - start
+    report.planned, report.skipped = len(jobs), len(jobs) - len(rendered)
     for j in jobs:
         meta = store.meta(j.key)
         if meta is not None and meta["status"] == "done":
@@ -176,10 +198,29 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
     if report.interrupted:
         print(f"atlas: stopped: {report.rendered} jobs rendered this run, all finished work kept{where}. "
               f"Run `make atlas` again to resume.", file=out)
-    elif todo:
+    elif rendered:
         failed = f", {report.failed} failed (recorded; rerun with --retry-failed)" if report.failed else ""
         print(f"atlas: rendered {report.rendered} jobs in {fmt_duration(report.seconds)}{failed}{where}", file=out)
     return report
+
+
+def to_render(jobs: list, states: dict, retry_failed: bool, limit: int | None) -> list:
+    """The jobs that are missing from the store (or failed, with --retry-failed), at most ``limit``."""
+    todo = [j for j in jobs if states[j.key] == "missing" or (retry_failed and states[j.key] == "failed")]
+    return todo if limit is None else todo[:max(0, limit)]
+
+
+def render_jobs(runner, jobs: list, batch_size: int, store: Store, report: BuildReport, bar, stop, out,
+                after_batch) -> bool:
+    """Render ``jobs`` batch by batch into the store; ``after_batch(n, jobs)`` after each. True when stopped."""
+    for n, results in enumerate(runner.run(batches(jobs, batch_size)), 1):
+        for job, meta, files in results:
+            store_result(store, job, meta, files, report, out)
+            bar.update(1)
+        after_batch(n, [job for job, _, _ in results])
+        if stop.requested:
+            return True
+    return False
 
 
 def store_result(store: Store, job, meta: dict, files: dict, report: BuildReport, out) -> None:

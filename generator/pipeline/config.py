@@ -28,10 +28,23 @@ class ModelConfig:
     fallback: str = "efficientnet_lite0"  # only when `name`'s weights cannot be had; "" = never
 
 
+MAX_PER_CLASS = 16  # the contributions kept per class (pipeline/class_channels.py KEEP)
+
+
 @dataclass(frozen=True)
 class ChannelsConfig:
     per_stage: int = 0  # N evenly spaced channels of every stage's output
     explicit: dict[str, list[int]] = field(default_factory=dict)  # {"layer4.1": [37, 42]}
+    # the N channels of the pooled layer with the largest part of each class's logit, measured on its image
+    per_class: int = 0
+
+
+@dataclass(frozen=True)
+class SamplesConfig:
+    """More images of some classes: each gets these seeds too, after the top-level ones (its main image stays)."""
+
+    classes: str | list = field(default_factory=list)  # "all" or classes of the atlas, as in `classes`
+    seeds: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -69,13 +82,15 @@ class AtlasConfig:
     classes: str | list = "all"  # "all" or a list of indices / labels / WordNet ids
     seeds: list[int] = field(default_factory=lambda: [0])
     channels: ChannelsConfig = ChannelsConfig()
+    samples: SamplesConfig = SamplesConfig()
     video: VideoConfig = VideoConfig()
     ladder: LadderConfig = LadderConfig()
     build: BuildConfig = BuildConfig()
     source: str = "<defaults>"
 
 
-SECTIONS = {"model": ModelConfig, "channels": ChannelsConfig, "video": VideoConfig, "ladder": LadderConfig, "build": BuildConfig}
+SECTIONS = {"model": ModelConfig, "channels": ChannelsConfig, "samples": SamplesConfig, "video": VideoConfig,
+            "ladder": LadderConfig, "build": BuildConfig}
 TOP_LEVEL = {"title", "classes", "seeds", "recipe", *SECTIONS}
 
 
@@ -135,10 +150,17 @@ def seed_list(v) -> str | None:
     return None if isinstance(v, list) and v and all(is_int(s) for s in v) else "a non-empty list of whole numbers"
 
 
+def extra_seeds(v) -> str | None:
+    ok = isinstance(v, list) and all(is_int(s) for s in v) and len(set(v)) == len(v)
+    return None if ok else "a list of whole numbers without repeats, e.g. [0, 1, 2]"
+
+
 RULES = {
     (None, "title"): text, (None, "classes"): class_list, (None, "seeds"): seed_list,
     ("model", "name"): name, ("model", "fallback"): text,
     ("channels", "per_stage"): whole(0), ("channels", "explicit"): channel_table,
+    ("channels", "per_class"): whole(0, MAX_PER_CLASS),
+    ("samples", "classes"): class_list, ("samples", "seeds"): extra_seeds,
     ("video", "fps"): whole(1, 240), ("video", "hold_s"): number(0, 600), ("video", "crf"): whole(0, 51),
     ("ladder", "target"): name, ("ladder", "stages"): stage_list, ("ladder", "post_dir"): text,
     ("ladder", "post_videos"): file_table,
@@ -261,18 +283,34 @@ def in_recipe_table(exc: AtlasError) -> str:
 
 
 def check_targets(config: AtlasConfig, fail) -> None:
-    """Classes and the ladder's target name real classes (or, for the ladder, a LAYER:CHANNEL)."""
-    for item in [] if config.classes == "all" else config.classes:
-        try:
-            target = class_target(item) if is_int(item) else parse_target(item)
-        except AtlasError as exc:
-            fail(None, "classes", f"classes: {exc}")
-        if isinstance(target, ChannelTarget):
-            fail(None, "classes", f"classes: {item!r} is a channel, not a class; put channels under [channels]")
+    """Classes and the ladder's target name real classes (or, for the ladder, a LAYER:CHANNEL); the classes with
+    more samples are classes of the atlas."""
+    atlas = {check_class(item, None, "classes", fail) for item in ([] if config.classes == "all" else config.classes)}
+    for item in ([] if config.samples.classes == "all" else config.samples.classes):
+        index = check_class(item, "samples", "[samples] classes", fail)
+        if config.classes != "all" and index not in atlas:
+            fail("samples", "classes", f"[samples] classes: {item!r} is not one of the atlas's classes; add it to "
+                                        f"classes")
+    samples = config.samples
+    if samples.seeds and not samples.classes:
+        fail("samples", "seeds", '[samples] seeds: name the classes they are for, e.g. classes = [8, 1] (or "all")')
+    if samples.classes and not samples.seeds:
+        fail("samples", "classes", "[samples] classes: give their seeds too, e.g. seeds = [0, 1, 2]")
     try:
         parse_target(config.ladder.target)
     except AtlasError as exc:
         fail("ladder", "target", f"[ladder] target: {exc}")
+
+
+def check_class(item, table: str | None, where: str, fail) -> int:
+    """A class of a config list (index, label or WordNet id) -> its index; a channel or an unknown name fails."""
+    try:
+        target = class_target(item) if is_int(item) else parse_target(item)
+    except AtlasError as exc:
+        fail(table, "classes", f"{where}: {exc}")
+    if isinstance(target, ChannelTarget):
+        fail(table, "classes", f"{where}: {item!r} is a channel, not a class; put channels under [channels]")
+    return target.index
 
 
 def check_layers(config: AtlasConfig, layers_of, model: str | None = None) -> None:

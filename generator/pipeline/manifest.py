@@ -8,10 +8,14 @@ No torch here. The JSON (schema 1)::
      "video": {"fps", "hold_s", "crf"},
      "classes": [{"index", "key", "seed_keys"}], "channels": [{"layer", "channel", "key", "seed_keys"}],
      "ladder": {"class": index | null, "stages": [{"stage", "note", "key"}], "post_dir", "post_videos"} | null,
-     "class_weights": {layer: {channel: [[class index, weight], ...]} | null}, "updated": "2026-11-27T12:00:00Z"}
+     "class_weights": {layer: {channel: [[class index, weight], ...]} | null},
+     "made_of": {"layer", "pooled", "per_class", "classes": {index: [[channel, value, share], ...]},
+                 "weights": {index: [[channel, weight], ...]}, "users": {channel: [[index, value, share], ...]}},
+     "updated": "2026-11-27T12:00:00Z"}
 
 A key that a manifest from an older build lacks reads as its default (``seed_keys``: the entry's one key; the post
-videos: the config's defaults), so an older store needs no rebuild.
+videos: the config's defaults; ``made_of``: none, and it is left out when there is none), so an older store needs
+no rebuild and reads and writes back unchanged.
 """
 
 from __future__ import annotations
@@ -91,6 +95,52 @@ class Ladder:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A channel's part of a class's logit on the class's own image: W[class, channel] x its mean activation."""
+
+    channel: int
+    value: float  # in logit units
+    share: float  # value / logit
+
+
+@dataclass(frozen=True)
+class Use:
+    """A class that a channel is part of (the other way round)."""
+
+    index: int
+    value: float
+    share: float
+
+
+@dataclass(frozen=True)
+class MadeOf:
+    """What each class is made of: the channels of the pooled layer (the one the classifier averages) with the
+    largest part of the class's logit, measured on its main image (pipeline/class_channels.py), and who uses them."""
+
+    layer: str  # whose channels are rendered and linked: layer4.1, or _bn1 (EfficientNet-Lite's head, before ReLU6)
+    pooled: str  # where the parts are measured: the layer the classifier averages (layer4.1, _avg_pooling)
+    per_class: int  # the channels per class the build renders ([channels] per_class)
+    classes: dict[int, tuple[Part, ...]]  # class -> its top per_class parts, largest first (measured classes only)
+    weights: dict[int, tuple[tuple[int, float], ...]]  # class -> the weight view: (channel, weight), largest first
+    users: dict[int, tuple[Use, ...]]  # channel -> the classes it adds most to, by measured value, largest first
+
+    def to_json(self) -> dict:
+        return {"layer": self.layer, "pooled": self.pooled, "per_class": self.per_class,
+                "classes": {str(i): [[p.channel, p.value, p.share] for p in ps] for i, ps in self.classes.items()},
+                "weights": {str(i): [[c, w] for c, w in ws] for i, ws in self.weights.items()},
+                "users": {str(c): [[u.index, u.value, u.share] for u in us] for c, us in self.users.items()}}
+
+    @classmethod
+    def from_json(cls, e: dict) -> MadeOf:
+        return cls(str(e["layer"]), str(e.get("pooled") or e["layer"]), int(e.get("per_class") or 0),
+                   {int(i): tuple(Part(int(c), float(v), float(s)) for c, v, s in ps)
+                    for i, ps in (e.get("classes") or {}).items()},
+                   {int(i): tuple((int(c), float(w)) for c, w in ws) for i, ws in (e.get("weights") or {}).items()},
+                   {int(c): tuple(Use(int(i), float(v), float(s)) for i, v, s in us)
+                    for c, us in (e.get("users") or {}).items()})
+
+
+@dataclass(frozen=True)
 class Manifest:
     title: str
     model: dict  # the model's identity (name, weights, input size, fallback)
@@ -101,13 +151,15 @@ class Manifest:
     ladder: Ladder | None
     class_weights: dict  # layer -> {channel: [[class index, weight], ...]} where the layer feeds the classifier
     updated: str = ""  # set by Store.write_manifest
+    made_of: MadeOf | None = None  # None: not measured ([channels] per_class = 0, or an older build)
 
     def to_json(self) -> dict:
+        made_of = {} if self.made_of is None else {"made_of": self.made_of.to_json()}
         return {"schema": SCHEMA, "title": self.title, "model": self.model, "recipe": self.recipe,
                 "video": self.video, "classes": [c.to_json() for c in self.classes],
                 "channels": [c.to_json() for c in self.channels],
                 "ladder": None if self.ladder is None else self.ladder.to_json(),
-                "class_weights": self.class_weights, "updated": self.updated}
+                "class_weights": self.class_weights, **made_of, "updated": self.updated}
 
     @classmethod
     def from_json(cls, data: dict) -> Manifest:
@@ -124,6 +176,7 @@ class Manifest:
                 channels=tuple(ChannelEntry.from_json(e) for e in data.get("channels") or []),
                 ladder=Ladder.from_json(data["ladder"]) if data.get("ladder") else None,
                 class_weights=data.get("class_weights") or {}, updated=str(data.get("updated") or ""),
+                made_of=MadeOf.from_json(data["made_of"]) if data.get("made_of") else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"corrupt manifest: bad entry ({type(exc).__name__}: {exc})") from None

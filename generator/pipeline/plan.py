@@ -2,14 +2,17 @@
 
 Jobs come out in render order: the recipe ladder first (one class, every stage), then the classes in an
 order that covers the WordNet hierarchy early (so a build stopped at 5 % already shows fish, dogs, tools
-and food, not 50 fish), then the hidden channels.
+and food, not 50 fish), then the extra samples of some classes ([samples]), then the hidden channels: those of
+[channels] per_stage and explicit, then each class's top channels ([channels] per_class), known only once the
+classes are rendered and measured (``made_of``, from pipeline/class_channels.py; build.py plans twice).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.engine.models import classifier_drive, stage_outputs
+from generator.engine.contributions import classifier_drive
+from generator.engine.models import stage_outputs
 from generator.engine.recipe import STAGE_NOTES, Recipe, stage_recipe
 from generator.engine.targets import (ChannelTarget, ClassTarget, Target, check_channel, check_targets, class_target,
                                       imagenet_classes, parse_target)
@@ -31,6 +34,7 @@ class Job:
 class Plan:
     jobs: list[Job]
     manifest: Manifest
+    class_keys: dict[int, str]  # each class's main job (the one its page shows), in render order
 
 
 def spread_order(n: int) -> list[int]:
@@ -87,8 +91,33 @@ def raise_bad_class(item) -> None:
     raise AtlasError(f"classes: {item!r} is a channel, not a class; put channels under [channels]")
 
 
-def make_plan(config: AtlasConfig, model) -> Plan:
-    """``model``: a LoadedModel (its name, weights and layers decide keys and channels)."""
+def class_seeds(config: AtlasConfig, samples: set[int] | None, index: int) -> tuple[list[int], list[int]]:
+    """(the seeds every class gets, the extra seeds of a class with more samples): the top-level seeds come first,
+    so a class's main image is the same with or without [samples]."""
+    extra = config.samples.seeds if samples is None or index in samples else []
+    return config.seeds, [s for s in dict.fromkeys(extra) if s not in config.seeds]
+
+
+def sampled_classes(config: AtlasConfig) -> set[int] | None:
+    """The classes of [samples] (None: all of them)."""
+    if config.samples.classes == "all":
+        return None
+    return {class_target(c).index if isinstance(c, int) else parse_target(str(c)).index for c in config.samples.classes}
+
+
+def made_of_channels(config: AtlasConfig, made_of, taken: list[ChannelTarget]) -> list[ChannelTarget]:
+    """The top ``per_class`` channels of every measured class (at the layer rendered for the pooled one), less those
+    already chosen."""
+    if made_of is None or made_of.layer is None or not config.channels.per_class:
+        return []
+    seen = {(t.layer, t.channel) for t in taken}
+    return [ChannelTarget(made_of.layer, c) for c in made_of.top(config.channels.per_class)
+            if (made_of.layer, c) not in seen]
+
+
+def make_plan(config: AtlasConfig, model, made_of=None) -> Plan:
+    """``model``: a LoadedModel (its name, weights and layers decide keys and channels). ``made_of``: the classes'
+    measured channels (class_channels.ClassChannels), or None before any is known."""
     video = {"fps": config.video.fps, "hold_s": config.video.hold_s, "crf": config.video.crf}
 
     def job(target: Target, recipe: Recipe, role: str) -> Job:
@@ -106,12 +135,18 @@ def make_plan(config: AtlasConfig, model) -> Plan:
         jobs.append(j)
         ladder.append(LadderStage(stage, STAGE_NOTES[stage], j.key))
 
-    class_entries, channel_entries = [], []
+    class_entries, channel_entries, samples = [], [], []
+    sampled = sampled_classes(config)
     for index in hierarchy_order(resolve_classes(config)):
-        keys = [job(class_target(index), config.recipe.with_(seed=s), "class") for s in config.seeds]
+        seeds, extra = class_seeds(config, sampled, index)
+        keys = [job(class_target(index), config.recipe.with_(seed=s), "class") for s in seeds]
+        more = [job(class_target(index), config.recipe.with_(seed=s), "class") for s in extra]
         jobs.extend(keys)
-        class_entries.append(ClassEntry(index, keys[0].key, tuple(k.key for k in keys)))
-    channel_targets = select_channels(config, model)
+        samples.extend(more)
+        class_entries.append(ClassEntry(index, keys[0].key, tuple(k.key for k in keys + more)))
+    jobs.extend(samples)  # after every class's main image: the extras are a bonus
+    chosen = select_channels(config, model)
+    channel_targets = chosen + made_of_channels(config, made_of, chosen)
     for t in channel_targets:
         keys = [job(t, config.recipe.with_(seed=s), "channel") for s in config.seeds]
         jobs.extend(keys)
@@ -125,9 +160,11 @@ def make_plan(config: AtlasConfig, model) -> Plan:
         ladder=Ladder(ladder_target.index if isinstance(ladder_target, ClassTarget) else None, tuple(ladder),
                       config.ladder.post_dir, config.ladder.post_videos),
         class_weights={k: v for k, v in drive.items() if v},
+        made_of=None if made_of is None or not config.channels.per_class else made_of.made_of(
+            config.channels.per_class, [t.channel for t in channel_targets if t.layer == made_of.layer]),
     )
     unique = list({j.key: j for j in jobs}.values())  # the same job twice (ladder 'full' = a class job) renders once
-    return Plan(unique, manifest)
+    return Plan(unique, manifest, {e.index: e.key for e in class_entries})
 
 
 def batches(jobs: list[Job], size: int) -> list[list[Job]]:

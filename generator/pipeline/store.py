@@ -9,6 +9,8 @@ Layout (default root ``.atlas-cache/``)::
     jobs/<key>/poster.jpg    the final image as JPEG (the video's poster)
     jobs/<key>/thumb.jpg     gallery thumbnail
     tmp/<key>.<pid>.<hex>    jobs being written, named after the writing process; never trusted
+    contributions/<name>.json  measurements of done jobs ({job key: value}, class_channels.py): a cache, re-measured
+                             when unreadable
     lock                     held by the build that writes the store (lock.py)
 
 A job folder appears only by ``rename`` of a complete temporary folder, so a crash or Ctrl-C never
@@ -37,6 +39,7 @@ from generator.pipeline.manifest import SCHEMA, Manifest
 # Hashed into every job key. Not the manifest's schema: bumping this re-renders every store, so it stays 1.
 KEY_VERSION = 1
 FILE_NAMES = {"final": "final.png", "video": "progress.mp4", "poster": "poster.jpg", "thumb": "thumb.jpg"}
+CACHES = ("contributions",)  # folders of caches derived from done jobs: <root>/<cache>/<name>.json
 ABANDONED_S = 3600  # a staging entry without a writer's pid (older versions) this old is no live writer's
 NUMBER = (int, float)
 META_TYPES = {"target": dict, "model": dict, "recipe": dict, "metrics": dict, "timings": dict, "files": dict,
@@ -107,6 +110,34 @@ class Store:
 
     def path(self, key: str, name: str) -> Path:
         return self.jobs / key / name
+
+    def job_file(self, key: str, role: str) -> Path | None:
+        """A done job's file of ``role`` ('final', 'thumb', ...), when it is whole and inside the store (not a link
+        out of it); else None."""
+        meta = self.meta(key)
+        info = (meta or {}).get("files", {}).get(role) if meta and meta["status"] == "done" else None
+        if not info:
+            return None
+        path = self.path(key, info["name"])  # a plain name: meta_problem checked it
+        return path if path.resolve().is_relative_to(self.jobs.resolve()) else None
+
+    def read_cache(self, cache: str, name: str) -> dict:
+        """A cache of measurements ({job key: value}); a missing or unreadable one is empty (measured again)."""
+        try:
+            data = json.loads(self._cache_path(cache, name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def write_cache(self, cache: str, name: str, data: dict) -> None:
+        path = self._cache_path(cache, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, data)
+
+    def _cache_path(self, cache: str, name: str) -> Path:
+        if cache not in CACHES or not plain_name(name):
+            raise ValueError(f"not a cache of the store: {cache}/{name}")
+        return self.root / cache / f"{name}.json"
 
     @property
     def manifest_path(self) -> Path:

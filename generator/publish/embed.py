@@ -32,7 +32,7 @@ from generator.publish.site.publish import place
 FORMATS = ("html", "zola", "hugo", "markdown")
 DEFAULT_SIZE = 224
 # the Zola/Hugo shortcode's arguments; Zola also passes page/section, config, nth and lang, so none of those
-SHORTCODE_ARGS = ("class", "path", "base", "atlas", "link", "caption", "width", "height", "autoplay")
+SHORTCODE_ARGS = ("class", "channel", "path", "base", "atlas", "link", "caption", "width", "height", "autoplay")
 BASE_ENV = "ATLAS_BASE_URL"
 
 
@@ -170,8 +170,8 @@ def shortcode_args(m: Media, base: str | None, atlas: str | None, *, autoplay: b
     args: list[tuple[str, object]] = []
     if m.kind == "class":
         args.append(("class", m.index))
-    else:
-        args += [("path", m.rel("video")), ("link", m.page)]
+    else:  # the shortcodes make the channel's URLs by publish/layout.py's rule (tests/publish/test_shortcodes.py)
+        args.append(("channel", m.label))
     args.append(("caption", m.caption))
     if (m.width, m.height) != (DEFAULT_SIZE, DEFAULT_SIZE):
         args += [("width", m.width), ("height", m.height)]

@@ -4,9 +4,10 @@ Every URL a blog post may link to comes from here, relative to the atlas's root:
 
     index.html  recipe.html  about.html  random.html  search.js  static/<file>
     classes/008.html                     one page per class, keyed by zero-padded index ("crane" 134 and 517)
-    layers/index.html  layers/<slug>.html
+    layers/index.html  layers/<slug>.html  layers/<slug>/2.html ...   a layer's channels, page by page
     channels/<slug>-<channel>.html
     media/<media id>.mp4 .jpg .png -thumb.jpg      media ids: class-008, channel-<slug>-<channel>, ladder-<stage>
+    media/class-008-2.png -thumb.jpg     a class's further samples ([samples] seeds): 2, 3, ... (1 is class-008)
     <post_dir>/<name>.mp4 .jpg           the blog post's own videos (config [ladder] post_videos)
 
 The blog shortcodes (templates/shortcodes/, Tera and Go templates) and random.html's script spell the class
@@ -21,6 +22,7 @@ import re
 MEDIA_SUFFIX = {"video": ".mp4", "poster": ".jpg", "final": ".png", "thumb": "-thumb.jpg"}
 TARGET_KINDS = ("video", "poster", "final", "thumb")  # a class's or channel's media on the site
 LADDER_KINDS = ("video", "poster")  # a ladder stage's media on the recipe page
+SAMPLE_KINDS = ("final", "thumb")  # a class's further samples: a strip of thumbnails, each linking its image
 EMBED_KINDS = ("video", "poster", "final")  # what a blog embeds, and `atlas export` copies
 
 HOME = "index.html"
@@ -44,6 +46,11 @@ def class_media_id(index: int) -> str:
     return f"class-{index:03d}"
 
 
+def class_sample_media_id(index: int, n: int) -> str:
+    """The n-th image of a class (n >= 2; the first is the class's own, class_media_id)."""
+    return f"{class_media_id(index)}-{n}"
+
+
 def channel_media_id(layer: str, channel: int) -> str:
     return f"channel-{layer_slug(layer)}-{channel}"
 
@@ -64,8 +71,9 @@ def channel_page(layer: str, channel: int) -> str:
     return f"channels/{layer_slug(layer)}-{channel}.html"
 
 
-def layer_page(layer: str) -> str:
-    return f"layers/{layer_slug(layer)}.html"
+def layer_page(layer: str, page: int = 1) -> str:
+    """A layer's grid of channels; a long one goes on over layers/<slug>/2.html ... (a folder no slug can name)."""
+    return f"layers/{layer_slug(layer)}.html" if page == 1 else f"layers/{layer_slug(layer)}/{page}.html"
 
 
 def static_path(name: str) -> str:

@@ -3,11 +3,14 @@
 import torch
 
 from generator.engine import contributions as C
+from generator.engine.models import load_model
 
 
 def test_pooled_layer_is_found_by_probing(tiny, lite0):
-    assert C.pooled_layer(tiny) == "block"  # the ReLU'd feature map that AdaptiveAvgPool2d reduces
+    assert C.pooled_layer(tiny) == "block.1"  # the ReLU'd feature map that AdaptiveAvgPool2d reduces: the stage output
     assert C.pooled_layer(lite0) == "_avg_pooling"  # the head's activation has no module of its own
+    # layer4 and its last block output the same map: the stage output's name, as [channels] per_stage uses it
+    assert C.pooled_layer(load_model("resnet18", weights=None)) == "layer4.1"
 
 
 def test_ranking_matches_a_hand_computation(tiny):
@@ -35,3 +38,27 @@ def test_weight_view_is_the_largest_weights(tiny):
     w = tiny.net.fc.weight
     got = C.weight_ranking(w, 8, 2)
     assert [c for c, _ in got] == w[8].argsort(descending=True)[:2].tolist()
+
+
+def test_the_rendered_layer_is_the_pooled_one_or_its_uncapped_input(tiny, lite0):
+    assert C.head_layers(tiny) == ("block.1", "block.1")
+    assert C.head_layers(load_model("resnet18", weights=None)) == ("layer4.1", "layer4.1")
+    # lite0 pools ReLU6 (capped at 6) of its head: the channels are rendered before it, where nothing caps them
+    assert C.head_layers(lite0) == ("_avg_pooling", "_bn1") and C.render_layer(lite0) == "_bn1"
+    gen = torch.Generator().manual_seed(3)
+    images = torch.rand(4, 3, 224, 224, generator=gen)
+    pooled, _ = C.pooled_features(lite0, "_avg_pooling", images)
+    acts = {}
+    handle = lite0.net._bn1.register_forward_hook(lambda _m, _i, out: acts.__setitem__("a", out))
+    try:
+        lite0(images)
+    finally:
+        handle.remove()
+    assert torch.allclose(acts["a"].clamp(0, 6).mean(dim=(2, 3)), pooled, atol=1e-5)  # channel k, after ReLU6
+
+
+def test_classifier_drive_covers_the_pooled_layer(tiny, lite0):
+    assert C.classifier_drive(lite0, "_avg_pooling", [12])["12"][0][1] == round(float(lite0.net._fc.weight[:, 12].max()), 4)
+    assert C.classifier_drive(lite0, "_bn1", [12]) == C.classifier_drive(lite0, "_avg_pooling", [12])
+    assert C.classifier_drive(lite0, "_blocks.15", [12]) is None  # 320 channels, a conv away from the classifier
+    assert list(C.classifier_drive(tiny, "block.1", [0, 3])) == ["0", "3"]

@@ -55,3 +55,29 @@ def test_every_mistake_is_one_line(tmp_path, data, message):
         store.read_manifest()
     assert message in str(info.value) and "\n" not in str(info.value)
     assert not store.has_manifest() if data is None else store.has_manifest()
+
+
+MADE_OF = {"layer": "layer4.1", "pooled": "layer4.1", "per_class": 2,
+           "classes": {"8": [[37, 2.5, 0.14], [12, 1.1, 0.06]]}, "weights": {"8": [[37, 0.21], [99, 0.2]]},
+           "users": {"37": [[8, 2.5, 0.14]], "12": [[8, 1.1, 0.06]]}}
+
+
+def test_made_of_is_one_optional_field(tmp_path):
+    """Older manifests have none and write back without one; a new one reads and writes back as it was."""
+    store = write(tmp_path, MINIMAL)
+    m = store.read_manifest()
+    assert m.made_of is None and "made_of" not in m.to_json()
+    data = {**MINIMAL, "made_of": MADE_OF, "class_weights": {}, "title": "t", "video": {}, "updated": "u"}
+    m = Manifest.from_json(data)
+    assert m.made_of.layer == "layer4.1" and m.made_of.classes[8][0].channel == 37
+    assert m.made_of.weights[8][1] == (99, 0.2) and m.made_of.users[12][0].index == 8
+    assert m.to_json()["made_of"] == MADE_OF
+    store.write_manifest(m)
+    assert store.read_manifest().made_of == m.made_of
+
+
+def test_a_malformed_made_of_is_one_line(tmp_path):
+    store = write(tmp_path, {**MINIMAL, "made_of": {**MADE_OF, "classes": {"8": [[37, "lots"]]}}})
+    with pytest.raises(AtlasError) as info:
+        store.read_manifest()
+    assert "bad entry (ValueError" in str(info.value) and "\n" not in str(info.value)

@@ -2,7 +2,7 @@
 
 One real 64 px H.264 MP4, poster and PNG stand in for every job; the store is written as a build writes it
 (``Store.put``, ``Store.put_failed``, ``Store.write_manifest``): hen (8) and tench (0) done, 607 pending, 13
-failed; channel layer4.1:37 done; the ladder: every post stage done, fourier pending.
+failed; channels layer4.1:37 and _avg_pooling:12 done; the ladder: every post stage done, fourier pending.
 """
 
 from __future__ import annotations
@@ -62,16 +62,18 @@ def make_store(root: Path) -> Path:
         class_entries.append(ClassEntry(i, key, (key,)))
         if status != "pending":
             _job(store, key, {"kind": "class", "index": i, "label": label}, status=status)
-    key = job_key(test="channel")
-    channels = (ChannelEntry("layer4.1", 37, key, (key,)),)
-    _job(store, key, {"kind": "channel", "layer": "layer4.1", "channel": 37})
+    channels = []
+    for layer, channel in (("layer4.1", 37), ("_avg_pooling", 12)):
+        key = job_key(test=f"channel-{layer}-{channel}")
+        channels.append(ChannelEntry(layer, channel, key, (key,)))
+        _job(store, key, {"kind": "channel", "layer": layer, "channel": channel})
     stages = []
     for stage in [*POST, "fourier"]:
         key = job_key(test=f"ladder-{stage}")
         stages.append(LadderStage(stage, "", key))
         if stage != "fourier":
             _job(store, key, {"kind": "class", "index": 8, "label": "hen"})
-    store.write_manifest(Manifest("t", {"name": "tiny"}, {"size": SIZE}, {}, tuple(class_entries), channels,
+    store.write_manifest(Manifest("t", {"name": "tiny"}, {"size": SIZE}, {}, tuple(class_entries), tuple(channels),
                                   Ladder(8, tuple(stages), "blog", POST), {}))
     return store.root
 

@@ -283,3 +283,38 @@ def test_works_opened_from_the_folder(browser, site_dir, shots, watch):
     page.wait_for_url("**/classes/*.html")
     shoot(page, shots, "10-file-random-class")
     assert not watch["errors"], watch["errors"]
+
+
+def test_a_class_page_shows_its_channels_and_a_click_leads_there_and_back(browser, base, shots, watch):
+    page = watch["attach"](browser.new_page(viewport={"width": 1100, "height": 1000}))
+    page.goto(base + "classes/008.html")
+    cards = page.locator("section.madeof .strip .card")
+    assert cards.count() == 3
+    shares = cards.locator(".share").all_inner_texts()
+    assert len(shares) == 3 and all(s.endswith(" %") for s in shares)
+    page.locator("section.madeof").scroll_into_view_if_needed()
+    page.wait_for_function("[...document.querySelectorAll('section.madeof img')].length === 2 && "
+                           "[...document.querySelectorAll('section.madeof img')].every(i => i.complete && i.naturalWidth)")
+    shoot(page, shots, "11-class-hen-made-of")
+    cards.first.click()
+    page.wait_for_url("**/feature-atlas/channels/_bn1-12.html")
+    assert "channel 12" in page.locator("h1").inner_text()
+    users = page.locator("section.users .card")
+    assert users.count() >= 1 and page.locator('section.users a.card[href="../classes/008.html"]').count() == 1
+    shoot(page, shots, "12-channel-used-by")
+    page.go_back()
+    page.wait_for_url("**/feature-atlas/classes/008.html")
+    assert page.locator("h1").inner_text() == "hen"
+    # the samples strip: its own image first, then the others (a pending one as a placeholder)
+    page.goto(base + "classes/130.html")
+    assert page.locator("section.samples li").count() == 3 and page.locator("section.samples .ph").count() == 1
+    # the second way in: the home's "by channel" link, the pooled layer's pages
+    page.goto(base)
+    page.locator(".jump a", has_text="channels they are made of").click()
+    page.wait_for_url("**/feature-atlas/layers/_bn1.html")
+    page.locator('a[rel="next"]').click()
+    page.wait_for_url("**/feature-atlas/layers/_bn1/2.html")
+    assert page.locator("#main .grid .card").count() > 0
+    page.locator("#main .grid .card").first.click()
+    page.wait_for_url("**/feature-atlas/channels/_bn1-*.html")
+    assert not watch["errors"] and not watch["failed"], (watch["errors"], watch["failed"])

@@ -39,6 +39,9 @@ def test_resolve_class_and_channel_from_the_store(store):
     ch = resolve("layer4.1:37", store, warn=warnings.append)
     assert (ch.id, ch.page, ch.status) == ("channel-layer4.1-37", "channels/layer4.1-37.html", "done")
     assert ch.caption == "layer4.1:37 (channel 37 of layer4.1)"
+    pooled = resolve("_avg_pooling:12", store, warn=warnings.append)  # a pooled channel: one a class is made of
+    assert (pooled.id, pooled.page, pooled.status) == ("channel-_avg_pooling-12", "channels/_avg_pooling-12.html",
+                                                       "done")
     assert not warnings
 
 
@@ -95,8 +98,11 @@ def test_shortcode_calls(store):
         '{{< atlas_video class=8 caption="hen (class 8)" width=64 height=64 base="https://me.github.io/fa" >}}')
     ch = resolve("layer4.1:37", store)
     assert zola_snippet(ch, autoplay=True) == (
-        '{{ atlas_video(path="media/channel-layer4.1-37.mp4", link="channels/layer4.1-37.html", '
-        'caption="layer4.1:37 (channel 37 of layer4.1)", width=64, height=64, autoplay=true) }}')
+        '{{ atlas_video(channel="layer4.1:37", caption="layer4.1:37 (channel 37 of layer4.1)", width=64, height=64, '
+        'autoplay=true) }}')
+    assert hugo_snippet(resolve("_avg_pooling:12", store)) == (
+        '{{< atlas_video channel="_avg_pooling:12" caption="_avg_pooling:12 (channel 12 of _avg_pooling)" '
+        'width=64 height=64 >}}')
 
 
 # ---------------------------------------------------------------- CLI: embed, export

@@ -19,6 +19,8 @@ def test_names_of_classes_channels_and_ladder_stages():
     assert layout.channel_media_id("_blocks.15", 37) == "channel-_blocks.15-37"
     assert layout.channel_page("layer4.1", 37) == "channels/layer4.1-37.html"
     assert layout.layer_page("a/b c") == "layers/a-b-c.html" and layout.layer_slug("..") == "layer"
+    assert layout.layer_page("_avg_pooling", 2) == "layers/_avg_pooling/2.html"  # a folder: no layer's slug
+    assert layout.class_sample_media_id(8, 2) == "class-008-2"  # a class's second image; the first is class-008
     assert layout.ladder_media_id("gray-init") == "ladder-gray-init"
     assert [layout.media_path("class-008", k) for k in layout.TARGET_KINDS] == [
         "media/class-008.mp4", "media/class-008.jpg", "media/class-008.png", "media/class-008-thumb.jpg"]

@@ -19,9 +19,11 @@ import pytest
 from generator.errors import AtlasError
 from generator.pipeline.store import Store
 from generator.publish.site.build import build_site
+from generator.publish.site.channels import PER_PAGE
+from generator.publish.site.filters import fmt_share
 from tests.synthetic_store import (
-    AWKWARD, CHANNEL_FAILED, CHANNEL_PENDING, FAILED, LADDER_PENDING, LAYERS, PENDING, REPO,
-    built_site, make_store,
+    AWKWARD, CHANNEL_FAILED, CHANNEL_PENDING, FAILED, HEN_MADE_OF, LADDER_PENDING, LAYERS, MADE_OF_PENDING, PENDING,
+    POOLED, POOLED_CHANNELS, REPO, SAMPLE_PENDING, SAMPLES, built_site, make_store,
 )
 
 CLASS_PAGE_BUDGET = 30_000
@@ -120,12 +122,17 @@ def test_every_class_and_page_exists(site):
         assert (out / "layers" / f"{layer}.html").is_file()
         for ch in chans:
             assert (out / "channels" / f"{layer}-{ch}.html").is_file()
-    n_channels = sum(len(c) for c in LAYERS.values())
+    pooled = sorted(Store(site["store"]).read_manifest().made_of.users)  # the channels the classes are made of
+    for ch in pooled:
+        assert (out / "channels" / f"{POOLED}-{ch}.html").is_file()
+    n_channels = sum(len(c) for c in LAYERS.values()) + len(pooled)
+    layer_pages = len(LAYERS) + -(-len(pooled) // PER_PAGE)  # the pooled layer's channels, page by page
+    assert 150 < len(pooled) <= POOLED_CHANNELS and layer_pages == len(LAYERS) + 3
     assert counts["classes"] == 1000 and counts["channels"] == n_channels
-    assert counts["pending"] == len(PENDING) + len(CHANNEL_PENDING)
+    assert counts["pending"] == len(PENDING) + len(CHANNEL_PENDING) + len(MADE_OF_PENDING)
     assert counts["failed"] == len(FAILED) + len(CHANNEL_FAILED)
     assert counts["done"] == 1000 + n_channels - counts["pending"] - counts["failed"]
-    assert counts["pages"] == len(site["pages"]) == 1000 + n_channels + len(LAYERS) + 5
+    assert counts["pages"] == len(site["pages"]) == 1000 + n_channels + layer_pages + 5
     assert counts["warnings"] == []
 
 
@@ -173,8 +180,9 @@ def test_sample_pages_are_spec_valid_html5(site):
     html5lib = pytest.importorskip("html5lib")
     sample = ["index.html", "recipe.html", "about.html", "random.html", "layers/index.html",
               "layers/_conv_head.html", "channels/_conv_head-37.html", "channels/_blocks.15-9.html",
-              "channels/_blocks.15-5.html"] + [f"classes/{i:03d}.html" for i in
-                                               sorted({0, 8, 134, 517, 999, *PENDING, *FAILED, *AWKWARD})]
+              "channels/_blocks.15-5.html", f"layers/{POOLED}.html", f"layers/{POOLED}/2.html",
+              f"channels/{POOLED}-12.html", f"channels/{POOLED}-101.html"] + [
+                  f"classes/{i:03d}.html" for i in sorted({0, 8, 134, 517, 999, *SAMPLES, *PENDING, *FAILED, *AWKWARD})]
     for rel in sample:
         parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
         try:
@@ -491,3 +499,74 @@ def test_missing_templates_are_one_clear_line(tmp_path):
     store = make_store(tmp_path / "store", classes=[8], channels=False, ladder=False)
     with pytest.raises(AtlasError, match=r"^templates folder .*nowhere does not exist$"):
         build_site(store, tmp_path / "site", content=REPO / "content", templates=tmp_path / "nowhere")
+
+
+# ---------------------------------------------------------------- what a class is made of, and its samples
+
+
+def test_every_page_but_the_home_stays_light(site):
+    """The home holds the 1000-class gallery; the recipe page the ladder's plots (it does not grow with the atlas)."""
+    heavy = {rel: len(text.encode()) for rel, text in site["pages"].items()
+             if len(text.encode()) > CLASS_PAGE_BUDGET and rel not in ("index.html", "recipe.html")}
+    assert not heavy, heavy
+
+
+def test_class_page_shows_what_it_is_made_of(site):
+    made_of = Store(site["store"]).read_manifest().made_of
+    page = parsed(site, "classes/008.html")
+    text = site["pages"]["classes/008.html"]
+    strip = text[text.index('id="madeof-h"'):text.index("</section>", text.index('id="madeof-h"'))]
+    links = re.findall(rf'<li><a class="card" href="\.\./channels/{POOLED}-(\d+)\.html">', strip)
+    assert [int(c) for c in links] == list(HEN_MADE_OF)  # largest part first, each linked to its channel page
+    shares = re.findall(r'<span class="share">([^<]+)</span>', strip)
+    assert shares == [fmt_share(p.share) for p in made_of.classes[8]]
+    assert [fmt_share(x) for x in (0.14, 0.0172, 0.0001, -0.03)] == ["14 %", "1.7 %", "<0.1 %", "−3.0 %"]
+    assert strip.count('class="ph ph-pending') == len(MADE_OF_PENDING)  # its page exists, its picture is pending
+    assert "By weight alone" in strip
+    assert any(t == "img" and a["src"] == f"../media/channel-{POOLED}-12-thumb.jpg" for t, a in page.tags)
+    for i in PENDING | FAILED:  # not measured: no strip
+        assert 'id="madeof-h"' not in site["pages"][f"classes/{i:03d}.html"]
+
+
+def test_samples_strip_first_is_the_main_image(site):
+    out = site["out"]
+    for index, seeds in SAMPLES.items():
+        text = site["pages"][f"classes/{index:03d}.html"]
+        strip = text[text.index('id="samples-h"'):text.index("</section>", text.index('id="samples-h"'))]
+        assert strip.count("<li>") == len(seeds)
+        assert f'href="../media/class-{index:03d}.png"' in strip  # the first: the page's own image
+        for n, seed in enumerate(seeds[1:], 2):
+            pending = (index, seed) in SAMPLE_PENDING
+            assert (out / "media" / f"class-{index:03d}-{n}.png").is_file() != pending
+            assert (f'href="../media/class-{index:03d}-{n}.png"' in strip) != pending
+    assert 'id="samples-h"' not in site["pages"]["classes/009.html"]
+    assert site["pages"]["classes/008.html"].count("<video") == 1  # one video: the main image's
+
+
+def test_channel_page_lists_the_classes_made_of_it(site):
+    made_of = Store(site["store"]).read_manifest().made_of
+    channel = max(made_of.users, key=lambda c: len(made_of.users[c]))
+    text = site["pages"][f"channels/{POOLED}-{channel}.html"]
+    section = text[text.index('id="users-h"'):text.index("</section>", text.index('id="users-h"'))]
+    linked = [int(i) for i in re.findall(r'href="\.\./classes/(\d+)\.html"', section)]
+    assert linked == [u.index for u in made_of.users[channel]]  # by measured value, largest first
+    assert f"{fmt_share(made_of.users[channel][0].share)} of its logit" in section
+    assert 'id="users-h"' not in site["pages"]["channels/_conv_head-37.html"]  # not the layer the classes are made of
+
+
+def test_browse_by_channel(site, tmp_path):
+    pooled = Store(site["store"]).read_manifest().made_of.users
+    home = site["pages"]["index.html"]
+    assert f'href="layers/{POOLED}.html">or by the {len(pooled)} channels they are made of</a>' in home
+    first, second, last = (parsed(site, rel) for rel in (f"layers/{POOLED}.html", f"layers/{POOLED}/2.html",
+                                                          f"layers/{POOLED}/3.html"))
+    cards = [a["href"] for page in (first, second, last) for t, a in page.tags if t == "a" and "card" in a.get("class", "")]
+    assert len(cards) == len(set(cards)) == len(pooled)
+    assert ("a", {"rel": "next", "href": f"../layers/{POOLED}/2.html", "data-key": "ArrowRight"}) in first.tags
+    assert ("a", {"rel": "prev", "href": f"../../layers/{POOLED}.html", "data-key": "ArrowLeft"}) in second.tags
+    assert not any(a.get("rel") == "next" for t, a in last.tags if t == "a")
+    hen_top = site["pages"][f"layers/{POOLED}.html"]
+    assert re.search(r"channel 12 · [^<]+</span>", hen_top)  # each channel shows the class it is most part of
+    store = make_store(tmp_path / "store", classes=[8, 9], channels=False, ladder=False)  # nothing measured
+    build_site(store, tmp_path / "site", content=REPO / "content", templates=REPO / "templates")
+    assert "channels they are made of" not in (tmp_path / "site" / "index.html").read_text()

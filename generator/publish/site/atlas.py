@@ -3,12 +3,13 @@ job, the classes' hierarchy, and the links and labels that several page kinds sh
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from generator.pipeline.manifest import Manifest
 from generator.pipeline.store import Store
-from generator.publish.layout import (LADDER_KINDS, TARGET_KINDS, channel_media_id, channel_page, class_media_id,
-                                      class_page, ladder_media_id)
+from generator.publish.layout import (LADDER_KINDS, SAMPLE_KINDS, TARGET_KINDS, channel_media_id, channel_page,
+                                      class_media_id, class_page, class_sample_media_id, ladder_media_id)
 from generator.publish.published import Published, read_published
 from generator.publish.site.hierarchy import Node, build_tree
 
@@ -24,6 +25,12 @@ class Atlas:
     where: dict[int, int]  # class index -> its node
     layers: dict[str, list[dict]]  # layer -> its channels ({layer, channel, job, id, url}), by channel
     ladder: dict | None  # {"class": index | None, "stages": [{stage, note, job}]}
+    samples: dict[int, list[Published]]  # class index -> its further samples ([samples] seeds), in seed order
+
+    @property
+    def made_of(self):
+        """What each class is made of (manifest.MadeOf), or None."""
+        return self.manifest.made_of
 
     @property
     def indices(self) -> list[int]:
@@ -46,6 +53,18 @@ class Atlas:
         thumb = job.media.get("thumb") if job else None
         return {"index": i, "label": c["label"], "url": class_page(i) if i in self.jobs else None,
                 "thumb": thumb, "status": job.status if job else "absent"}
+
+    @functools.cached_property
+    def channels(self) -> dict[tuple[str, int], dict]:
+        """(layer, channel) -> the channel's entry in ``layers``."""
+        return {(c["layer"], c["channel"]): c for chans in self.layers.values() for c in chans}
+
+    def channel_link(self, layer: str, channel: int) -> dict:
+        """A channel as a card: its page and thumbnail when the atlas has it, else its label alone."""
+        ch = self.channels.get((layer, channel))
+        job = ch["job"] if ch else None
+        return {"index": channel, "label": f"{layer}:{channel}", "url": ch["url"] if ch else None,
+                "thumb": job.media.get("thumb") if job else None, "status": job.status if job else "absent"}
 
     def top5_rows(self, job: Published, own: int | None) -> list[dict]:
         """The model's top-5 on a final image, each linked to its class; ``own``: the target's class."""
@@ -82,6 +101,9 @@ def read_atlas(store: Store, manifest: Manifest, all_classes: dict[int, dict], w
     jobs = {i: read_published(store, keys[i], class_media_id(i), TARGET_KINDS, warnings, {"index": i})
             for i in sorted(keys)}
     nodes, where = build_tree([all_classes[i] for i in jobs])
+    samples = {e.index: [read_published(store, k, class_sample_media_id(e.index, n), SAMPLE_KINDS, warnings,
+                                        {"index": e.index}) for n, k in enumerate(e.seed_keys[1:], 2)]
+               for e in manifest.classes if e.index in jobs and len(e.seed_keys) > 1}
 
     # channels, grouped by layer in manifest order
     layers: dict[str, list] = {}
@@ -102,4 +124,4 @@ def read_atlas(store: Store, manifest: Manifest, all_classes: dict[int, dict], w
                    "job": read_published(store, s.key, ladder_media_id(s.stage), LADDER_KINDS, warnings, expect)}
                   for s in manifest.ladder.stages]
         ladder = {"class": lc, "stages": stages}
-    return Atlas(manifest, all_classes, jobs, nodes, where, layers, ladder)
+    return Atlas(manifest, all_classes, jobs, nodes, where, layers, ladder, samples)

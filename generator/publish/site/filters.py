@@ -37,6 +37,17 @@ def fmt_pct(p) -> str:
     return f"{100 * p:.1f}%" if p < 0.995 else f"{100 * p:.2f}%"
 
 
+def fmt_share(p) -> str:
+    """A channel's share of a logit, as the strips show it: "14 %"; under 10 % with a decimal ("1.7 %": a logit is
+    often spread over hundreds of channels, each a few percent), "<0.1 %", "−3.0 %"."""
+    if p is None or not isinstance(p, (int, float)) or not math.isfinite(p):
+        return "–"
+    if 0 < p < 0.0005:
+        return "<0.1 %"
+    text = f"{100 * p:.1f} %" if abs(p) < 0.1 else f"{round(100 * p)} %"
+    return text.replace("-", "−")
+
+
 def fmt_bytes(n) -> str:
     if not isinstance(n, (int, float)):
         return ""
@@ -72,4 +83,5 @@ def markup(s: str | None):
     return None if s is None else Markup(s)
 
 
-FILTERS = {"num": fmt_num, "knob": fmt_knob, "pct": fmt_pct, "kb": fmt_bytes, "secs": fmt_secs, "date": fmt_date}
+FILTERS = {"num": fmt_num, "knob": fmt_knob, "pct": fmt_pct, "share": fmt_share, "kb": fmt_bytes, "secs": fmt_secs,
+           "date": fmt_date}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from generator.publish.layout import ABOUT, HOME, RANDOM, SEARCH_INDEX
+from generator.publish.layout import ABOUT, HOME, RANDOM, SEARCH_INDEX, layer_page
 from generator.publish.site.atlas import Atlas
 from generator.publish.site.templating import Site
 
@@ -23,11 +23,19 @@ def add_home_pages(site: Site, atlas: Atlas, ladder: dict | None) -> None:
     site.page(HOME, "home.html", title=title,
               intro_title=intro[0] if intro else title, intro=intro[1] if intro else "",
               gallery=[atlas.class_link(i) for i in atlas.indices],
-              search=site.asset(SEARCH_INDEX, search_index(atlas)), ladder=ladder,
+              search=site.asset(SEARCH_INDEX, search_index(atlas)), ladder=ladder, by_channel=by_channel(atlas),
               description=f"Feature visualizations of all {len(atlas.jobs)} ImageNet classes of "
                           f"{atlas.manifest.model.get('name')}, with videos of their optimization.")
     done = [i for i in atlas.indices if atlas.jobs[i].status == "done"] or atlas.indices
     site.page(RANDOM, "random.html", title="Random class", ranges=ranges(done))
+
+
+def by_channel(atlas: Atlas) -> dict | None:
+    """The second way in: the pooled layer's page, where every channel shows the class it is most part of."""
+    made_of = atlas.made_of
+    if made_of is None or not made_of.users or made_of.layer not in atlas.layers:
+        return None
+    return {"url": layer_page(made_of.layer), "count": len(atlas.layers[made_of.layer])}
 
 
 def search_index(atlas: Atlas) -> bytes:
