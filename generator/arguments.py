@@ -4,6 +4,7 @@ other mistake, and numeric options are checked where they are parsed, so a bad o
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from generator.errors import EXIT_USAGE
@@ -48,3 +49,14 @@ def part(text: str) -> tuple[int, int]:
     if not sep or k >= n:
         raise argparse.ArgumentTypeError(f"{text!r} is not K/N with 0 <= K < N (e.g. 0/2 and 1/2)")
     return k, n
+
+
+def minutes(text: str) -> float:
+    """A positive, finite number of minutes (a time budget)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of minutes > 0")
+    return value

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from generator.arguments import Parser, integer, non_negative, positive
+from generator.arguments import Parser, integer, minutes, non_negative, positive
 from generator.errors import (EXIT_ABORTED, EXIT_INTERRUPTED, AtlasError, crash_report, disk_full,
                               disk_full_message)
 from generator.publish.embed import FORMATS
@@ -60,7 +60,7 @@ def cmd_build(args) -> int:
         report = run_build(config, Path(args.store), None if args.no_site else Path(args.out), model=model,
                            runner_factory=factory, device_name=str(args.device),
                            batch_size=batch_size_for(config, args.device, args.batch), retry_failed=args.retry_failed,
-                           limit=args.limit, publish=build_site)
+                           limit=args.limit, publish=build_site, time_budget=args.time_budget)
     if args.report:
         report.write(Path(args.report))
     return report.exit_code
@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="Ray cluster address (with --runner ray; default: start a local one)")
     p.add_argument("--retry-failed", action="store_true", help="render failed jobs again")
     p.add_argument("--limit", type=non_negative, help="render at most N missing jobs this run")
+    p.add_argument("--time-budget", type=minutes, metavar="MINUTES", help="stop taking batches when the next one "
+                   "would not end within MINUTES of the start (judged by the batches so far), build the site from what "
+                   "is done and exit 0; run again to continue")
     p.add_argument("--no-site", action="store_true", help="only render into the store")
     p.add_argument("--wait", action="store_true", help="when another build holds the store, wait for it (default: "
                                                         "stop with a message naming it)")

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from generator.engine.models import architecture_layers, load_model
 from generator.engine.render import render_batch
 from generator.errors import EXIT_DONE, EXIT_INTERRUPTED, EXIT_JOBS_FAILED, AtlasError, BuildAborted, disk_full
+from generator.pipeline.budget import TimeBudget
 from generator.pipeline.config import AtlasConfig, check_layers, load_config
 from generator.pipeline.phases import coming_channels, contributions_for, measure_done, plan_build
 from generator.pipeline.plan import Plan, batches
@@ -34,7 +35,10 @@ class BuildReport:
     failed: int = 0  # failed this run
     skipped: int = 0
     interrupted: bool = False
+    out_of_time: bool = False  # --time-budget: stopped before a batch that would not have fit; the next run continues
     seconds: float = 0.0
+    classes: int = 0  # the atlas's classes, and how many of them are done at the end
+    classes_done: int = 0
     done: int = 0  # of the planned jobs, at the end (earlier runs' included)
     failed_jobs: list[dict] = field(default_factory=list)  # every planned job that is failed at the end: target, error
 
@@ -53,8 +57,10 @@ class BuildReport:
     def summary(self, most: int = 50) -> str:
         """Markdown for a CI job summary: the counts, then the failed jobs and why."""
         pending = self.planned - self.done - len(self.failed_jobs)
+        stopped = " (interrupted)" if self.interrupted else " (time budget used: the next run continues)" \
+            if self.out_of_time else ""
         lines = [f"{self.planned} jobs planned: {self.done} done, {len(self.failed_jobs)} failed, {pending} pending; "
-                 f"{self.rendered} rendered this run{' (interrupted)' if self.interrupted else ''}", ""]
+                 f"{self.rendered} rendered this run{stopped}; {self.classes_done} of {self.classes} classes done", ""]
         lines += [f"- failed: {j['target']} ({j['role']}): {j['error']}" for j in self.failed_jobs[:most]]
         if len(self.failed_jobs) > most:
             lines.append(f"- and {len(self.failed_jobs) - most} more")
@@ -109,15 +115,18 @@ def fmt_duration(s: float) -> str:
 
 def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, model, runner_factory,
               device_name: str, batch_size: int, retry_failed: bool = False, limit: int | None = None,
-              out=None, only_stages: list[str] | None = None, publish=None) -> BuildReport:
+              out=None, only_stages: list[str] | None = None, publish=None,
+              time_budget: float | None = None) -> BuildReport:
     """``site_out``: where ``publish(store_root, site_out)`` (re)builds the site; None: no site.
     ``only_stages``: render only these ladder stages (`make post-videos`); None: the whole plan, in two phases
     (phases.py): the ladder and the classes (and the channels of classes measured before), then the channels of
-    the classes measured this run."""
+    the classes measured this run. ``time_budget``: minutes; no batch starts that is expected to end after it (its
+    duration estimated from the batches before it), and the site is then built from what is done."""
     if site_out is not None and publish is None:
         raise TypeError("run_build: a site_out needs the publish function that builds the site")
     out = out or sys.stderr
     start = time.perf_counter()
+    budget = TimeBudget.minutes(time_budget)
     store = Store(store_root).ensure_writable()
     store.clean_tmp()  # what killed builds left (the caller holds the lock: no other build is writing)
     links = None if only_stages is not None else contributions_for(config, model, store, lambda m: print(m, file=out))
@@ -140,6 +149,7 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
               f"({model.name}{fallback})", file=out)
     else:
         eta = estimate_seconds(model, todo + coming, batch_size)
+        budget.per_image_step = eta / max(1, sum(j.recipe.steps for j in todo + coming))
         more = (f", then about {len(coming)} channel jobs for what the classes are made of (a guess from the "
                 f"classifier's weights until they are measured)") if coming else ""
         print(f"atlas: {len(todo)} jobs to render ({done_before} done, {failed_before} failed){more}, with "
@@ -162,8 +172,9 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
     with StopAfterBatch() as stop, tqdm(total=len(todo) + len(coming), unit="job", file=out, disable=not todo,
                                         dynamic_ncols=True) as bar:
         try:
-            report.interrupted = render_jobs(runner, todo, batch_size, store, report, bar, stop, out, after_batch)
-            if links is not None and not report.interrupted:  # phase 2: the channels the classes are made of
+            report.interrupted = render_jobs(runner, todo, batch_size, store, report, bar, stop, out, after_batch,
+                                             budget)
+            if links is not None and not report.interrupted and not budget.exhausted:  # phase 2: the channels the classes are made of
                 plan = plan_build(config, model, links)
                 store.write_manifest(plan.manifest)
                 tried = {j.key for j in rendered}
@@ -174,14 +185,16 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
                 bar.refresh()
                 rendered += more
                 jobs = plan.jobs
-                report.interrupted = render_jobs(runner, more, batch_size, store, report, bar, stop, out, after_batch)
+                report.interrupted = render_jobs(runner, more, batch_size, store, report, bar, stop, out, after_batch,
+                                                 budget)
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
             close = getattr(runner, "close", None)
             if close:
                 close()
-    if links is not None and report.interrupted:  # the channels of the classes measured so far, pending
+    report.out_of_time = budget.exhausted and not report.interrupted
+    if links is not None and (report.interrupted or report.out_of_time):  # the measured classes' channels, pending
         plan = plan_build(config, model, links, measure=False)
         store.write_manifest(plan.manifest)
         jobs = plan.jobs
@@ -194,8 +207,17 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
             report.done += 1
         elif meta is not None:
             report.failed_jobs.append({"target": j.target.label, "role": j.role, "key": j.key, "error": meta.get("error")})
+    classes = {e.key for e in plan.manifest.classes}
+    report.classes = len(classes)
+    report.classes_done = sum(store.status(k) == "done" for k in classes)
     where = f"; site in {site_out}/" if site_out is not None else ""
-    if report.interrupted:
+    if report.out_of_time:
+        left = report.classes - report.classes_done
+        print(f"atlas: rendered {report.rendered} jobs in {fmt_duration(report.seconds)}, the time budget; "
+              f"{report.classes_done} of {report.classes} classes done, {left} left"
+              f"{', and channels' if left == 0 and report.done < report.planned else ''}: run again to continue"
+              f"{where}", file=out)
+    elif report.interrupted:
         print(f"atlas: stopped: {report.rendered} jobs rendered this run, all finished work kept{where}. "
               f"Run `make atlas` again to resume.", file=out)
     elif rendered:
@@ -211,9 +233,14 @@ def to_render(jobs: list, states: dict, retry_failed: bool, limit: int | None) -
 
 
 def render_jobs(runner, jobs: list, batch_size: int, store: Store, report: BuildReport, bar, stop, out,
-                after_batch) -> bool:
-    """Render ``jobs`` batch by batch into the store; ``after_batch(n, jobs)`` after each. True when stopped."""
-    for n, results in enumerate(runner.run(batches(jobs, batch_size)), 1):
+                after_batch, budget: TimeBudget) -> bool:
+    """Render ``jobs`` batch by batch into the store, while the budget allows the next batch; ``after_batch(n, jobs)``
+    after each. True when stopped by Ctrl-C."""
+    last = time.monotonic()
+    for n, results in enumerate(runner.run(within(budget, batches(jobs, batch_size))), 1):
+        now = time.monotonic()
+        budget.record(sum(job.recipe.steps for job, _, _ in results), now - last)
+        last = now
         for job, meta, files in results:
             store_result(store, job, meta, files, report, out)
             bar.update(1)
@@ -221,6 +248,14 @@ def render_jobs(runner, jobs: list, batch_size: int, store: Store, report: Build
         if stop.requested:
             return True
     return False
+
+
+def within(budget: TimeBudget, work):
+    """The batches of ``work`` while each is expected to end within the budget (a runner pulls them one by one)."""
+    for batch in work:
+        if not budget.allows(sum(j.recipe.steps for j in batch)):
+            return
+        yield batch
 
 
 def store_result(store: Store, job, meta: dict, files: dict, report: BuildReport, out) -> None:
