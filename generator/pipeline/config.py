@@ -37,6 +37,9 @@ class ChannelsConfig:
     explicit: dict[str, list[int]] = field(default_factory=dict)  # {"layer4.1": [37, 42]}
     # the N channels of the pooled layer with the largest part of each class's logit, measured on its image
     per_class: int = 0
+    # at most this many channel jobs from per_class (0: no cap), every class's first channel before any class's
+    # second: keeps the channels' build time in proportion to the classes' on a model with a wide head
+    max: int = 0
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ RULES = {
     (None, "title"): text, (None, "classes"): class_list, (None, "seeds"): seed_list,
     ("model", "name"): name, ("model", "fallback"): text,
     ("channels", "per_stage"): whole(0), ("channels", "explicit"): channel_table,
-    ("channels", "per_class"): whole(0, MAX_PER_CLASS),
+    ("channels", "per_class"): whole(0, MAX_PER_CLASS), ("channels", "max"): whole(0),
     ("samples", "classes"): class_list, ("samples", "seeds"): extra_seeds,
     ("video", "fps"): whole(1, 240), ("video", "hold_s"): number(0, 600), ("video", "crf"): whole(0, 51),
     ("ladder", "target"): name, ("ladder", "stages"): stage_list, ("ladder", "post_dir"): text,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from generator.engine.contributions import classifier_drive
 from generator.engine.models import stage_outputs
-from generator.engine.recipe import STAGE_NOTES, Recipe, stage_recipe
+from generator.engine.recipe import STAGE_NOTES, Recipe, ladder_recipe
 from generator.engine.targets import (ChannelTarget, ClassTarget, Target, check_channel, check_targets, class_target,
                                       imagenet_classes, parse_target)
 from generator.errors import AtlasError
@@ -107,12 +107,14 @@ def sampled_classes(config: AtlasConfig) -> set[int] | None:
 
 def made_of_channels(config: AtlasConfig, made_of, taken: list[ChannelTarget]) -> list[ChannelTarget]:
     """The top ``per_class`` channels of every measured class (at the layer rendered for the pooled one), less those
-    already chosen."""
+    already chosen, at most ``[channels] max`` of them (every class's first before any class's second)."""
     if made_of is None or made_of.layer is None or not config.channels.per_class:
         return []
     seen = {(t.layer, t.channel) for t in taken}
-    return [ChannelTarget(made_of.layer, c) for c in made_of.top(config.channels.per_class)
-            if (made_of.layer, c) not in seen]
+    top = made_of.top(config.channels.per_class)
+    if config.channels.max:
+        top = top[:config.channels.max]
+    return [ChannelTarget(made_of.layer, c) for c in top if (made_of.layer, c) not in seen]
 
 
 def make_plan(config: AtlasConfig, model, made_of=None) -> Plan:
@@ -129,9 +131,7 @@ def make_plan(config: AtlasConfig, model, made_of=None) -> Plan:
     check_targets([ladder_target], model)  # the config was checked against its model; a fallback has other layers
     ladder = []
     for stage in config.ladder.stages:
-        base = stage_recipe(stage)
-        recipe = config.recipe.with_(**{k: v for k, v in base.knobs().items() if k not in ("steps", "size", "seed", "frames")})
-        j = job(ladder_target, recipe, "ladder")
+        j = job(ladder_target, ladder_recipe(config.recipe, stage), "ladder")
         jobs.append(j)
         ladder.append(LadderStage(stage, STAGE_NOTES[stage], j.key))
 

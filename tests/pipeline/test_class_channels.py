@@ -155,3 +155,12 @@ def test_samples_add_seeds_after_the_main_image(tmp_path, tiny):
     everything = tmp_path / "all.toml"
     everything.write_text(CONFIG.replace("[ladder]", '[samples]\nclasses = "all"\nseeds = [1]\n[ladder]'))
     assert all(len(e.seed_keys) == 2 for e in make_plan(load_config(everything), tiny).manifest.classes)
+
+
+def test_max_caps_the_channel_jobs_keeping_every_class_first_channel(tmp_path, tiny):
+    build(tmp_path, tiny, CONFIG.replace("per_class = 2", "per_class = 2\nmax = 2"))
+    store = Store(tmp_path / "store")
+    manifest = store.read_manifest()
+    tops = {e.index: by_hand(store, tiny, e.index, e.key, 2) for e in manifest.classes}
+    ranked = list(dict.fromkeys(c for rank in range(2) for i in (1, 2, 3) for c in [tops[i][rank]]))
+    assert len(ranked) > 2 and {e.channel for e in manifest.channels} == set(ranked[:2])
