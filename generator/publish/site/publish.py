@@ -20,6 +20,7 @@ import contextlib
 import os
 import shutil
 import signal
+import threading
 import uuid
 from pathlib import Path
 
@@ -170,13 +171,28 @@ def restore_interrupted(out: Path) -> None:
 
 @contextlib.contextmanager
 def signals_held():
-    """Ctrl-C (and SIGTERM) wait until the block is done: the swap's two renames are never split by them."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """Ctrl-C (and SIGTERM) wait until the block is done: the swap's two renames are never split by them.
+
+    Python runs signal handlers in the main thread whatever thread the kernel delivered the signal to (numpy's and
+    torch's threads do not share the main thread's signal mask), so the handlers themselves are swapped for ones that
+    only note the signal; the noted signal is handled after the block, as it would have been."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, _frame: caught.append(signum)) for s in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)  # SIGINT's default handler raises KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(caught[0])
 
 
 def swap_in(new: Path, out: Path) -> None:
