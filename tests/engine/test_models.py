@@ -77,6 +77,6 @@ def test_hidden_channel_out_of_range_names_what_exists(lite0):
 @pytest.mark.slow
 def test_lite0_renders_a_recognizable_hen(lite0):
     """Integration: the full recipe at a small size still makes the model see a hen."""
-    r = render_batch(lite0, [class_target(8)], stage_recipe("full", steps=40, size=128))[0]
+    r = render_batch(lite0, [class_target(8)], stage_recipe("full", steps=64, size=128))[0]
     assert r.ok and r.top5[0]["label"] == "hen", r.top5
     assert r.probs[-1] > r.probs[0]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from generator.engine.recipe import POST_STAGES, STAGES, stage_recipe, without_recipe
+from generator.engine.recipe import POST_STAGES, STAGES, ladder_recipe, stage_recipe, without_recipe
 from generator.errors import AtlasError
 
 
@@ -41,3 +41,14 @@ def test_without_switches_off_one_improvement():
     assert without_recipe("l2").with_(stage="full", l2=full.l2) == full
     with pytest.raises(AtlasError, match="unknown improvement 'bogus'"):
         without_recipe("bogus")
+
+
+def test_ladder_stage_within_an_atlas_keeps_its_own_steps_and_the_atlas_size_seed_frames():
+    base = stage_recipe("full", size=96, seed=3, frames=16, steps=50)
+    blur = ladder_recipe(base, "blur")
+    # the pixel stages have a step budget of their own; size, seed and video frames are the atlas's
+    assert blur.steps == stage_recipe("blur").steps == 256 and (blur.size, blur.seed, blur.frames) == (96, 3, 16)
+    assert blur.param == "pixel" and blur.blur_every == stage_recipe("blur").blur_every
+    assert ladder_recipe(base, "fourier").steps == 128
+    assert ladder_recipe(base, "full") == base  # the atlas's own stage is its class job
+    assert ladder_recipe(base.with_(stage="robust"), "robust").steps == 50
