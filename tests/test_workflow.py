@@ -41,8 +41,11 @@ def wf() -> dict:
 def test_triggers_permissions_and_pages_actions(wf):
     assert wf["on"]["push"]["branches"] == ["main", "site"] and "workflow_dispatch" in wf["on"]
     inputs = wf["on"]["workflow_dispatch"]["inputs"]
-    assert inputs["config"]["default"] == "content/preview.toml" and "content/atlas.toml" in inputs["config"]["options"]
+    assert inputs["mode"]["default"] == "preview" and inputs["mode"]["options"] == ["preview", "full"]
     assert {"runner", "gpu"} <= set(inputs)
+    # the full atlas grows on a schedule, where the repository asks for it (ATLAS_MODE=full), a piece per run
+    assert wf["on"]["schedule"][0]["cron"].split()[1] == "*/6"
+    assert wf["jobs"]["build"]["if"] == "github.event_name != 'schedule' || vars.ATLAS_MODE == 'full'"
     assert wf["concurrency"]["group"] == "pages"
     build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
     # the job that runs the project's code and renders its content may only read; only the deploy job writes Pages
@@ -57,6 +60,7 @@ def test_triggers_permissions_and_pages_actions(wf):
     assert upload["with"]["path"] == "site"
     restore = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/cache/restore"))
     assert restore["with"]["path"] == ".atlas-cache" and "content/*.toml" in restore["with"]["key"]
+    assert all("${{ env.MODE }}" in k for k in [restore["with"]["key"], *restore["with"]["restore-keys"].splitlines()])
     # the store is saved after a failed build too, and the build step times out before the job does
     save = build["steps"][-1]
     assert save["uses"].startswith("actions/cache/save@") and save["if"].startswith("always()")
@@ -65,7 +69,8 @@ def test_triggers_permissions_and_pages_actions(wf):
     assert render["timeout-minutes"] < build["timeout-minutes"]
     assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/configure-pages", "actions/deploy-pages"]
-    assert "preview.toml" in build["env"]["CONFIG"]  # CPU runner: the preview, unless told otherwise
+    assert build["env"]["MODE"] == "${{ inputs.mode || vars.ATLAS_MODE || 'preview' }}"  # the preview, unless told
+    assert build["env"]["TIME_BUDGET"] == "${{ vars.ATLAS_TIME_BUDGET || '300' }}" and build["timeout-minutes"] <= 360
     assert build["env"]["MAX_FAILED_JOBS"] == "${{ vars.ATLAS_MAX_FAILED_JOBS || '10' }}"
 
 
@@ -92,17 +97,33 @@ def test_the_build_step_deploys_only_on_0_or_few_failed_jobs(wf, tmp_path, statu
                                       for i in range(failed or 0)])
     if failed is not None:
         (tmp_path / "report.json").write_text(json.dumps(report.to_json()))
-    (bin_dir / "atlas").write_text(f"#!/bin/sh\n[ -f report.json ] && cp report.json build-report.json\nexit {status}\n")
-    (bin_dir / "atlas").chmod(0o755)
-    script = next(s for s in wf["jobs"]["build"]["steps"] if s.get("id") == "build")["run"]
-    env = {"PATH": "/usr/bin:/bin", "CONFIG": "content/preview.toml", "MAX_FAILED_JOBS": "5",
-           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
-    run = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    run = run_build_step(wf, tmp_path, status, "preview")
     summary = (tmp_path / "summary.md").read_text()
     assert (run.returncode == 0) == deploys, run.stdout + run.stderr
     assert f"### atlas build: exit {status}" in summary and says in summary, summary
     if failed:
         assert f"20 jobs planned: {20 - failed} done, {failed} failed" in summary and "- failed: class 0 (class): NaN" in summary
+
+
+def run_build_step(wf, tmp_path, status, mode):
+    """The build step's script with a stand-in `atlas` that records its arguments and exits ``status``."""
+    bin_dir = tmp_path / ".venv" / "bin"
+    (bin_dir / "atlas").write_text("#!/bin/sh\n" f'echo "$@" > args.txt\n[ -f report.json ] && cp report.json build-report.json\nexit {status}\n')
+    (bin_dir / "atlas").chmod(0o755)
+    script = next(s for s in wf["jobs"]["build"]["steps"] if s.get("id") == "build")["run"]
+    env = {"PATH": "/usr/bin:/bin", "MODE": mode, "TIME_BUDGET": "300", "MAX_FAILED_JOBS": "5",
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("mode, config", [("preview", "content/preview.toml"), ("full", "content/atlas.toml")])
+def test_full_mode_renders_the_atlas_a_time_boxed_piece_at_a_time(wf, tmp_path, mode, config):
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    run = run_build_step(wf, tmp_path, 0, mode)  # out of time is exit 0: the grown site deploys
+    args = (tmp_path / "args.txt").read_text().split()
+    assert run.returncode == 0 and args[:3] == ["build", "--config", config], run.stdout + run.stderr
+    assert ("--time-budget" in args) == (mode == "full") and (mode == "preview" or "300" in args)
 
 
 def test_the_commands_it_runs_exist(wf):
@@ -112,8 +133,9 @@ def test_the_commands_it_runs_exist(wf):
     script = "\n".join(s.get("run", "") for s in wf["jobs"]["build"]["steps"])
     m = re.search(r"\.venv/bin/atlas (build [^|\n]*)", script)
     assert m, script
-    parsed = build_parser().parse_args(shlex.split(m[1].replace('"$CONFIG"', "content/preview.toml")))
-    assert parsed.out == "site" and parsed.store == ".atlas-cache"
+    full = "--config content/atlas.toml --time-budget 300"
+    parsed = build_parser().parse_args(shlex.split(m[1].replace('"$@"', full)))
+    assert parsed.out == "site" and parsed.store == ".atlas-cache" and parsed.time_budget == 300
     sed = re.search(r"sed -n '(s/\^TORCH_PINS \?= //p)' Makefile", script)
     assert sed, "the install step reads TORCH_PINS from the Makefile"
     pins = re.findall(r"^TORCH_PINS \?= (.+)$", (REPO / "Makefile").read_text(), re.M)

@@ -317,6 +317,9 @@ def test_pending_and_failed_render_as_placeholders(site):
     assert re.search(r'data-i="13"><span class="ph ph-failed', home)
     for stage in LADDER_PENDING:
         assert re.search(rf'id="stage-{stage}">\s*<figure><div class="ph ph-pending', pages["recipe.html"])
+    # a partial atlas says how far it is, in every page's header
+    progress = f"{1000 - len(PENDING | FAILED)} of 1000 classes rendered · {len(FAILED)} failed · the rest fill in"
+    assert all(progress in pages[p] for p in ("index.html", "classes/008.html", "recipe.html"))
 
 
 def test_class_page_has_everything(site):
