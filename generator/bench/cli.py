@@ -213,7 +213,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         indices = samples[spec.sample]
         extra = [hen] if spec.name in LADDER_ROWS and spec.sample == "ablation" and hen is not None else []
         old = reuse.get(f"{spec.name} @ {spec.sample}")
-        if old and old["recipe"] == json.loads(json.dumps(spec.recipe.knobs())) and not extra:
+        if old and old["recipe"] == json.loads(json.dumps(spec.recipe.knobs())) and (not extra or "ladder_class" in old):
+            on_hen = old.pop("ladder_class", None)
+            if extra:
+                report.setdefault("ladder_class", {"index": hen, "label": LADDER_CLASS, "stages": {}})
+                report["ladder_class"]["stages"][spec.name] = on_hen
             report["rows"].append(old)
             log(f"  {spec.name}: reused from {old['reused_from']}")
             continue
@@ -295,9 +299,12 @@ def reusable_rows(paths: list[str], samples: dict, model_name: str, report: dict
         old = read_report(path)
         if old.get("model") != model_name:
             continue
+        hen = (old.get("ladder_class") or {}).get("stages", {})
         for r in old["rows"]:
             if r["kind"] not in ("subset", "reference") and old.get("samples", {}).get(r["sample"]) == samples.get(r["sample"]):
-                reuse[row_id(r)] = dict(r, reused_from=r.get("reused_from") or old["date"])
+                # a ladder row comes with its result on the ladder's class, when the old report has it
+                extra = {"ladder_class": hen[r["name"]]} if r["sample"] == "ablation" and r["name"] in hen else {}
+                reuse[row_id(r)] = dict(r, reused_from=r.get("reused_from") or old["date"], **extra)
         report.setdefault("frozen", old.get("frozen"))
     return reuse
 

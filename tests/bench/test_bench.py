@@ -58,9 +58,9 @@ def test_samples_are_fixed_spread_and_disjoint():
 
 def test_bench_runs_on_two_classes(tmp_path):
     out = tmp_path / "results"
-    code = cli.main(["--sample", "bench", "--classes", "2", "--ablation-classes", "1", "--steps", "3", "--size", "64",
-                     "--stages", "naive,full", "--ladder", "naive", "--without", "blur", "--lucent-classes", "1",
-                     "--threads", "1", "--out", str(out)])
+    argv = ["--sample", "bench", "--classes", "2", "--ablation-classes", "1", "--steps", "3", "--size", "64",
+            "--stages", "naive,full", "--ladder", "naive", "--without", "blur", "--lucent-classes", "1", "--threads", "1"]
+    code = cli.main(argv + ["--out", str(out)])
     assert code == 0
     report = json.loads((out / "latest.json").read_text())
     assert report["mode"] == "quality" and report["schema"] == 2
@@ -97,6 +97,11 @@ def test_bench_runs_on_two_classes(tmp_path):
     sheets = {p.name for p in out.glob("sheet-*.jpg")}
     assert {"sheet-naive.jpg", "sheet-full.jpg", "sheet-full-ablation.jpg", "sheet-full-wo-blur.jpg"} <= sheets
     assert list(out.glob("bench-*.json"))
+    # run again with --reuse: every row is taken from the first report, the ladder's rows with their result on hen
+    assert cli.main(argv + ["--reuse", str(out / "latest.json"), "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "latest.json").read_text())
+    assert all("reused_from" in r for r in again["rows"] if r["kind"] in ("stage", "without", "peer"))
+    assert again["ladder_class"] == report["ladder_class"] and [report_id(r) for r in again["rows"]] == list(rows)
 
 
 def test_merge_of_parts_equals_the_whole(tmp_path):
