@@ -11,6 +11,11 @@ import time
 from dataclasses import dataclass, field
 
 
+def image_steps(jobs) -> int:
+    """What a batch of jobs costs, in the unit the budget measures: optimization steps summed over its targets."""
+    return sum(j.recipe.steps for j in jobs)
+
+
 @dataclass
 class TimeBudget:
     seconds: float | None  # None: no budget

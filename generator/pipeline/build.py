@@ -21,7 +21,7 @@ from tqdm import tqdm
 from generator.engine.models import architecture_layers, load_model
 from generator.engine.render import render_batch
 from generator.errors import EXIT_DONE, EXIT_INTERRUPTED, EXIT_JOBS_FAILED, AtlasError, BuildAborted, disk_full
-from generator.pipeline.budget import TimeBudget
+from generator.pipeline.budget import TimeBudget, image_steps
 from generator.pipeline.config import AtlasConfig, check_layers, load_config
 from generator.pipeline.phases import coming_channels, contributions_for, measure_done, plan_build
 from generator.pipeline.plan import Plan, batches
@@ -94,8 +94,8 @@ class StopAfterBatch:
         return False
 
 
-def estimate_seconds(model, plan_jobs, batch_size: int) -> float:
-    """Time two optimization steps of a full batch -> seconds per image-step, times steps and jobs: a first ETA."""
+def seconds_per_image_step(model, plan_jobs, batch_size: int) -> float:
+    """Time two optimization steps of a full batch: seconds per image-step, the first ETA's rate."""
     if not plan_jobs:
         return 0.0
     sample = plan_jobs[-1]  # a class or channel job: the common recipe
@@ -104,8 +104,7 @@ def estimate_seconds(model, plan_jobs, batch_size: int) -> float:
     render_batch(model, probe, recipe)  # warm-up
     start = time.perf_counter()
     render_batch(model, probe, recipe)
-    per_image_step = (time.perf_counter() - start) / 2 / len(probe)
-    return per_image_step * sum(j.recipe.steps for j in plan_jobs)
+    return (time.perf_counter() - start) / 2 / len(probe)
 
 
 def fmt_duration(s: float) -> str:
@@ -148,8 +147,8 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
         print(f"atlas: nothing to render: {done_before} of {len(jobs)} jobs done, {failed_before} failed "
               f"({model.name}{fallback})", file=out)
     else:
-        eta = estimate_seconds(model, todo + coming, batch_size)
-        budget.per_image_step = eta / max(1, sum(j.recipe.steps for j in todo + coming))
+        budget.per_image_step = seconds_per_image_step(model, todo + coming, batch_size)
+        eta = budget.estimate(image_steps(todo + coming))
         more = (f", then about {len(coming)} channel jobs for what the classes are made of (a guess from the "
                 f"classifier's weights until they are measured)") if coming else ""
         print(f"atlas: {len(todo)} jobs to render ({done_before} done, {failed_before} failed){more}, with "
@@ -239,12 +238,13 @@ def render_jobs(runner, jobs: list, batch_size: int, store: Store, report: Build
     last = time.monotonic()
     for n, results in enumerate(runner.run(within(budget, batches(jobs, batch_size))), 1):
         now = time.monotonic()
-        budget.record(sum(job.recipe.steps for job, _, _ in results), now - last)
+        done = [job for job, _, _ in results]
+        budget.record(image_steps(done), now - last)
         last = now
         for job, meta, files in results:
             store_result(store, job, meta, files, report, out)
             bar.update(1)
-        after_batch(n, [job for job, _, _ in results])
+        after_batch(n, done)
         if stop.requested:
             return True
     return False
@@ -253,7 +253,7 @@ def render_jobs(runner, jobs: list, batch_size: int, store: Store, report: Build
 def within(budget: TimeBudget, work):
     """The batches of ``work`` while each is expected to end within the budget (a runner pulls them one by one)."""
     for batch in work:
-        if not budget.allows(sum(j.recipe.steps for j in batch)):
+        if not budget.allows(image_steps(batch)):
             return
         yield batch
 
