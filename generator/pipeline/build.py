@@ -23,7 +23,7 @@ from generator.engine.render import render_batch
 from generator.errors import EXIT_DONE, EXIT_INTERRUPTED, EXIT_JOBS_FAILED, AtlasError, BuildAborted, disk_full
 from generator.pipeline.budget import TimeBudget, image_steps
 from generator.pipeline.config import AtlasConfig, check_layers, load_config
-from generator.pipeline.phases import coming_channels, contributions_for, measure_done, plan_build
+from generator.pipeline.phases import coming_channels, contributions_for, first_phase, measure_done, plan_build
 from generator.pipeline.plan import Plan, batches
 from generator.pipeline.store import Store
 
@@ -122,8 +122,8 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
               time_budget: float | None = None) -> BuildReport:
     """``site_out``: where ``publish(store_root, site_out)`` (re)builds the site; None: no site.
     ``only_stages``: render only these ladder stages (`make post-videos`); None: the whole plan, in two phases
-    (phases.py): the ladder and the classes (and the channels of classes measured before), then the channels of
-    the classes measured this run. ``time_budget``: minutes; no batch starts that is expected to end after it (its
+    (phases.py): the ladder and the classes, then the channels they are made of, planned once this run's classes
+    are measured (a run with no class left renders its channels at once). ``time_budget``: minutes; no batch starts that is expected to end after it (its
     duration estimated from the batches before it), and the site is then built from what is done."""
     if site_out is not None and publish is None:
         raise TypeError("run_build: a site_out needs the publish function that builds the site")
@@ -141,8 +141,8 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
         wanted = {s.key for s in plan.manifest.ladder.stages if s.stage in only_stages}
         jobs = [j for j in plan.jobs if j.key in wanted]
     states = {j.key: store.status(j.key) for j in jobs}
-    todo = to_render(jobs, states, retry_failed, limit)
-    coming = coming_channels(config, model, links, plan) if limit is None else []
+    todo = first_phase(to_render(jobs, states, retry_failed, limit), links)
+    coming = coming_channels(config, model, links, plan, store, todo) if limit is None else []
     report = BuildReport(planned=len(jobs), skipped=len(jobs) - len(todo))
     done_before = sum(s == "done" for s in states.values())
     failed_before = sum(s == "failed" for s in states.values())

@@ -38,14 +38,24 @@ def plan_build(config: AtlasConfig, model, links: Contributions | None, measure:
     return make_plan(config, model, links.channels(plan.class_keys))
 
 
-def coming_channels(config: AtlasConfig, model, links: Contributions | None, plan: Plan) -> list[Job]:
-    """The channel jobs the second phase will probably add: the plan made with the weight view standing in for the
-    classes not measured yet (an estimate: measured channels differ from the weight view for some classes)."""
+def first_phase(todo: list[Job], links: Contributions | None) -> list[Job]:
+    """What renders before the plan is made again: while classes are still to render, everything but the channels
+    (which channels a class is made of, and which the cap keeps, is known once this run's classes are measured;
+    channels planned from an older measurement would partly be dropped again)."""
+    if links is None or not any(j.role == "class" for j in todo):
+        return todo
+    return [j for j in todo if j.role != "channel"]
+
+
+def coming_channels(config: AtlasConfig, model, links: Contributions | None, plan: Plan, store: Store,
+                    first: list[Job]) -> list[Job]:
+    """The channel jobs the second phase will probably render: the plan made with the weight view standing in for
+    the classes not measured yet (an estimate: measured channels differ from the weight view for some classes)."""
     if links is None:
         return []
     guess = make_plan(config, model, links.channels(plan.class_keys).forecast())
-    planned = {j.key for j in plan.jobs}
-    return [j for j in guess.jobs if j.key not in planned]
+    now = {j.key for j in first}
+    return [j for j in guess.jobs if j.role == "channel" and j.key not in now and store.status(j.key) == "missing"]
 
 
 def measure_done(links: Contributions | None, plan: Plan, jobs: list[Job]) -> None:

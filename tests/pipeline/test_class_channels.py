@@ -164,3 +164,17 @@ def test_max_caps_the_channel_jobs_keeping_every_class_first_channel(tmp_path, t
     tops = {e.index: by_hand(store, tiny, e.index, e.key, 2) for e in manifest.classes}
     ranked = list(dict.fromkeys(c for rank in range(2) for i in (1, 2, 3) for c in [tops[i][rank]]))
     assert len(ranked) > 2 and {e.channel for e in manifest.channels} == set(ranked[:2])
+
+
+def test_a_resumed_build_renders_only_the_channels_it_keeps(tmp_path, tiny):
+    """Channels planned from an earlier, partial measurement wait until this run's classes are measured: with a
+    cap, the later classes' first channels displace earlier ones' second, and those are never rendered."""
+    capped = CONFIG.replace("per_class = 2", "per_class = 2\nmax = 2")
+    build(tmp_path, tiny, capped, limit=2)  # the ladder and class 1: its two channels planned, pending
+    build(tmp_path, tiny, capped)
+    store = Store(tmp_path / "store")
+    manifest = store.read_manifest()
+    kept = {e.key for e in manifest.channels}
+    rendered = {p.name for p in (tmp_path / "store" / "jobs").iterdir()
+                if json.loads((p / "meta.json").read_text())["role"] == "channel"}
+    assert len(kept) == 2 and rendered == kept
