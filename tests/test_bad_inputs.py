@@ -98,7 +98,6 @@ CASES = [
     Case("--set scale=1.1", ["render", "hen", "--set", "scale=1.1"], "scale must be [min, max]: 2 finite numbers, got 1.1"),
     Case("--set lr=nan", ["render", "hen", "--set", "lr=nan"], "lr must be a finite number, got 'nan'"),
     Case("--set steps=2.5", ["render", "hen", "--set", "steps=2.5"], "steps must be a whole number, got 2.5"),
-    Case("--set precision=half", ["render", "hen", "--set", "precision=half"], "precision must be 'float32' or 'bfloat16'"),
     Case("--set lr (no value)", ["render", "hen", "--set", "lr"], "--set expects KNOB=VALUE"),
     Case("--set unknown knob", ["render", "hen", "--set", "lrr=1"], "unknown recipe setting 'lrr'"),
     Case("render superscript two", ["render", "²"], "unknown class '²'"),

@@ -24,7 +24,7 @@ from generator.errors import AtlasError
 REFERENCE_SIZE = 224
 # Knobs added after stores existed, with the value that reproduces the older pixels: at that value a knob is left
 # out of the job key, so a store made by an older version stays valid (a job key is a promise to users).
-KEY_NEUTRAL = {"logprob_weight": 0.0, "precision": "float32"}
+KEY_NEUTRAL = {"logprob_weight": 0.0}
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,6 @@ class Recipe:
     blur_sigma: float = 0.0  # px
     blur_every: int = 0  # steps; 0 = never
     blur_until: float = 1.0  # stop blurring after this fraction of the steps
-    # arithmetic of the model's forward and backward: "bfloat16" autocasts them (about 1.8x faster on a CPU with
-    # AVX-512 BF16, e.g. this project's Zen 4; the pixels differ, so it is part of the job key)
-    precision: str = "float32"  # "float32" | "bfloat16"
     # recording
     frames: int = 64  # at most this many video frames, dense early, sparse late
 
@@ -75,7 +72,6 @@ class Recipe:
             (self.param in ("pixel", "fourier"), "param must be 'pixel' or 'fourier'"),
             (self.init in ("uniform", "gray"), "init must be 'uniform' or 'gray'"),
             (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
-            (self.precision in ("float32", "bfloat16"), "precision must be 'float32' or 'bfloat16'"),
             (self.lr > 0, "lr must be > 0"),
             (0 < self.lr_end <= 1, "lr_end must be in (0, 1]"),
             (self.jitter >= 0 and self.rotate >= 0, "jitter and rotate must be >= 0"),

@@ -150,9 +150,7 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
         batch = image if len(alive) == len(targets) else image[alive]  # indexing copies, and so does its backward
         views = random_views(batch, [gens[i] for i in alive], jitter=recipe.jitter, scale=recipe.scale,
                              rotate=recipe.rotate, view=view_at(recipe, step), reference=REFERENCE_SIZE)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=recipe.precision == "bfloat16"):
-            values, logits = evaluate(model, views, [targets[i] for i in alive])
-        values, logits = values.float(), None if logits is None else logits.float()
+        values, logits = evaluate(model, views, [targets[i] for i in alive])
         loss = -values
         if recipe.logprob_weight and logits is not None:
             loss = loss - recipe.logprob_weight * class_logprob(logits, [targets[i] for i in alive])

@@ -105,14 +105,3 @@ def test_logprob_weight_changes_class_targets_only(tiny):
     plain, both = render_batch(tiny, targets, recipe), render_batch(tiny, targets, recipe.with_(logprob_weight=2.0))
     assert not np.array_equal(plain[0].image, both[0].image)
     assert np.array_equal(plain[1].image, both[1].image)  # a channel has no class to push the others down from
-
-
-def test_bfloat16_raises_the_objective_and_is_part_of_the_key(tiny):
-    base = stage_recipe("full", **SMALL)
-    fast = base.with_(precision="bfloat16")
-    for r in render_batch(tiny, [class_target(3), ChannelTarget("block.0", 5)], fast):
-        assert r.ok, r.error
-        assert np.isfinite(r.values).all() and r.values[-1] > r.values[0]
-    assert "precision" not in base.key_knobs() and fast.key_knobs()["precision"] == "bfloat16"
-    with pytest.raises(AtlasError, match="precision"):
-        base.with_(precision="half")
