@@ -123,8 +123,9 @@ def run_build(config: AtlasConfig, store_root: Path, site_out: Path | None, *, m
     """``site_out``: where ``publish(store_root, site_out)`` (re)builds the site; None: no site.
     ``only_stages``: render only these ladder stages (`make post-videos`); None: the whole plan, in two phases
     (phases.py): the ladder and the classes, then the channels they are made of, planned once this run's classes
-    are measured (a run with no class left renders its channels at once). ``time_budget``: minutes; no batch starts that is expected to end after it (its
-    duration estimated from the batches before it), and the site is then built from what is done."""
+    are measured (a run with no class left renders its channels at once). ``time_budget``: minutes; no batch
+    starts that is expected to end after it (its duration estimated from the batches before it), and the site is
+    then built from what is done."""
     if site_out is not None and publish is None:
         raise TypeError("run_build: a site_out needs the publish function that builds the site")
     out = out or sys.stderr
