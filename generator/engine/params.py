@@ -1,7 +1,7 @@
 """Image parameterizations: what the optimizer actually changes.
 
 - PixelImage: the image itself, clamped to [0, 1] after every step (the post's way).
-- FourierImage: a 1/f-scaled spectrum with decorrelated colour, squashed by a sigmoid
+- FourierImage: a 1/f-scaled spectrum (1/f^decay_power) with decorrelated colour, squashed by a sigmoid
   (Olah et al. 2017, "Feature Visualization"; Lucid's fft_image + to_valid_rgb). Its gradient
   steps are whitened: low frequencies and natural colour directions move first.
 
@@ -68,7 +68,8 @@ class FourierImage:
         self.h, self.w = h, w
         freqs = rfft_freqs(h, w).to(noise.device)
         self.freqs = freqs
-        # 1/f scaling: each frequency gets a step size proportional to its natural-image amplitude
+        # 1/f scaling: each frequency gets a step size proportional to its natural-image amplitude; a power above 1
+        # favours large shapes over texture
         self.scale = 1.0 / freqs.clamp(min=1.0 / max(h, w)) ** decay_power
         # start from small random spectra (near-gray after the sigmoid): the noise only sets the phase
         spectrum = torch.fft.rfft2(noise, norm="ortho") / self.scale

@@ -76,7 +76,9 @@ def test_hidden_channel_out_of_range_names_what_exists(lite0):
 
 @pytest.mark.slow
 def test_lite0_renders_a_recognizable_hen(lite0):
-    """Integration: the full recipe at a small size still makes the model see a hen."""
-    r = render_batch(lite0, [class_target(8)], stage_recipe("full", steps=64, size=128))[0]
+    """Integration: the full recipe, at the atlas's size with a third of its steps, makes the model see a hen.
+    (At 128 px the clean final image is a coin toss, for this recipe and the one before it: the model's own top-1
+    was right for 12 of 24 renders (8 classes, 3 seeds) with either; at 224 px hen wins with every seed tried.)"""
+    r = render_batch(lite0, [class_target(8)], stage_recipe("full", steps=64))[0]
     assert r.ok and r.top5[0]["label"] == "hen", r.top5
     assert r.probs[-1] > r.probs[0]
