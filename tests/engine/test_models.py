@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 
@@ -57,10 +59,27 @@ def test_resnet18_code_path_with_random_weights():
     assert model.input_size == 224 and not any(p.requires_grad for p in model.net.parameters())
     channels = model.layer_channels()
     assert channels["layer4.1"] == 512 and channels["layer1.0"] == 64
-    assert "layer1.0.relu" not in channels and "relu" in channels  # block relus run twice per pass several times per pass: ambiguous, so not addressable
+    assert "layer1.0.relu" not in channels and "relu" in channels  # a block's relu runs twice per pass: ambiguous, so not addressable
     targets = resolve_targets(["hen", "layer4.1:37", "layer2.0.conv1:3"], model)
     results = render_batch(model, targets, stage_recipe("full", steps=3, size=64, frames=3))
     assert all(r.ok for r in results)
+
+
+def test_frozen_batch_norms_compute_what_batch_norm_does_under_the_same_names():
+    import torchvision
+
+    net = torchvision.models.resnet18(weights=None).eval()
+    with torch.no_grad():  # statistics and affine parameters far from the identity, so the swap has work to do
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5), m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5), m.bias.uniform_(-0.2, 0.2)
+    frozen = models.freeze(copy.deepcopy(net))
+    assert [n for n, _ in frozen.named_modules()] == [n for n, _ in net.named_modules()]  # channel targets stay
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in frozen.modules())
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(frozen(x), net(x), rtol=1e-4, atol=1e-4)
 
 
 def test_lite_models_know_size_and_normalization(lite0):
