@@ -18,7 +18,8 @@ The rows, each on its own sample (sampling.py):
     used for tuning, where the default's numbers are reported;
   - the post's ladder (naive ... blur) and fourier, the full recipe, and the full recipe with each of its
     improvements switched off in turn ("full w/o robust", ...) on the 16-class ablation sample; the ladder also
-    renders "hen" and reports p(hen) per stage;
+    renders "hen" and reports p(hen) per stage, and reads each of its steps against the stage before it, class by
+    class, with a bootstrap interval (ladder.py);
   - Lucent 0.1.8 with its defaults (decorrelated FFT image, its standard transforms, Adam lr 0.05, 512 steps) on
     the first 12 classes of the evaluation sample, the main stages on those same classes, and the time ratio;
   - what freezing the weights saves (forward + backward of the input, lite0, 224 px, batch 8).
@@ -34,14 +35,16 @@ label: the judge missed it). latest.json (schema 2): {"schema", "mode", "command
 "weights", "judge", "samples": {name: [index...]}, "rows": [{"name",
 "kind": "stage"|"without"|"peer"|"reference"|"subset", "sample", "steps", "size", "batch", "view", "judge_top1", "judge_top5", "judge_p", "own_top1", "colourfulness",
 "contrast", "hf_share", "s_per_class", "s_per_image_step", "recipe", "per_class": [...]}], "ladder_class",
-"lucent_time_ratio", "frozen"}. Shares are fractions in [0, 1]; times are seconds.
+"ladder_steps": [{"before", "after", "delta_p", "low", "high", "up", "classes", "verdict"}], "lucent_time_ratio",
+"frozen"}. Shares are fractions in [0, 1]; times are seconds.
 
 On a slow or shared machine, split the run: ``--part 0/2`` and ``--part 1/2`` (each takes every other class of
 every sample), then ``--merge A.json B.json`` writes the combined tables.
 
 Modules: sampling (the class samples), metrics (judge, frozen weights), look (colour, contrast, HF share, photos,
-contact sheets), peers (Lucent), report (rows, tables, merging parts) and this one, the command. The benchmark is a
-tool, not a test: tests/bench/ only checks that it runs on 2 classes.
+contact sheets), peers (Lucent), ladder (each step of the post's ladder against the one before), report (rows,
+tables, merging parts) and this one, the command. The benchmark is a tool, not a test: tests/bench/ only checks
+that it runs on 2 classes.
 """
 
 from __future__ import annotations

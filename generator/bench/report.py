@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from generator.bench import ladder
 from generator.bench.look import look
 from generator.bench.metrics import judge_scores
 from generator.engine.recipe import REFERENCE_SIZE
@@ -133,6 +134,8 @@ def markdown(report: dict) -> str:
         lines.append(f"Ladder on {hen['label']} (class {hen['index']}): judge p(target) per stage: "
                      + ", ".join(f"{s} {v['p']:.3f}" for s, v in hen["stages"].items()))
         lines.append("")
+    if report.get("ladder_steps"):
+        lines += [ladder.markdown_line(report["ladder_steps"]), ""]
     if report.get("lucent_time_ratio"):
         for k, v in report["lucent_time_ratio"].items():
             lines.append(f"- time per class, {k} / Lucent defaults: **{v:.3f}** (Lucent takes {1 / v:.1f}x as long)")
@@ -163,6 +166,7 @@ def machine(device) -> dict:
 def write_report(report: dict, out: Path) -> int:
     """bench-<date>.json and latest.json (the same), latest.md (the table, also printed)."""
     out.mkdir(parents=True, exist_ok=True)
+    report = dict(report, ladder_steps=ladder.ladder_steps(report["rows"]))
     text = json.dumps(report, indent=1)
     (out / f"bench-{report['date']}.json").write_text(text)
     (out / "latest.json").write_text(text)

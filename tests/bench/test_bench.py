@@ -86,6 +86,7 @@ def test_bench_runs_on_two_classes(tmp_path):
         assert 0 <= row["judge_top1"] <= row["judge_top5"] <= 1
     assert [c["index"] for c in rows["naive @ ablation"]["per_class"]] == report["samples"]["ablation"]
     assert set(report["ladder_class"]["stages"]) == {"naive"} and report["ladder_class"]["label"] == "hen"
+    assert report["ladder_steps"] == []  # one stage: no step to read (tests/bench/test_ladder.py reads some)
     assert report["frozen"]["ratio"] > 0
     md = (out / "latest.md").read_text()
     assert "| naive | bench |" in md and "| full | ablation |" in md and "colourfulness" in md

@@ -1,0 +1,33 @@
+"""The ladder's steps: each stage read against the one before it, class by class."""
+
+import pytest
+
+from generator.bench import ladder
+
+
+def row(name, ps, sample="ablation", kind="stage"):
+    return {"name": name, "kind": kind, "sample": sample,
+            "per_class": [{"index": i, "p": p} for i, p in enumerate(ps)]}
+
+
+def test_steps_pair_the_classes_and_skip_the_detour():
+    rows = [row("naive", [0.0, 0.1, 0.2, 0.3]), row("sgd", [0.9, 0.9, 0.9, 0.9]),
+            row("gray-init", [0.1, 0.2, 0.3, 0.4]),  # every class up by 0.1
+            row("robust", [0.6, 0.0, 0.7, 0.0]),  # two up a lot, two down a lot
+            row("l2", [0.5, 0.5, 0.5, 0.5], sample="eval"),  # another sample: no step
+            row("full", [1.0, 1.0, 1.0, 1.0])]
+    steps = ladder.ladder_steps(rows)
+    assert [(s["before"], s["after"]) for s in steps] == [("naive", "gray-init"), ("gray-init", "robust")]
+    rise, mixed = steps
+    assert rise["delta_p"] == pytest.approx(0.1) and rise["up"] == 4 and rise["classes"] == 4
+    assert rise["low"] == pytest.approx(0.1) and rise["high"] == pytest.approx(0.1) and rise["verdict"] == "rises"
+    assert mixed["delta_p"] == pytest.approx(0.075) and mixed["up"] == 2
+    assert mixed["low"] < 0 < mixed["high"] and mixed["verdict"] == "within noise"
+    assert ladder.ladder_steps(rows) == steps  # a fixed seed: the same rows give the same intervals
+
+
+def test_a_clear_fall_and_the_report_line():
+    steps = ladder.ladder_steps([row("robust", [0.5, 0.6, 0.7]), row("l2", [0.1, 0.2, 0.2])])
+    assert steps[0]["verdict"] == "falls" and steps[0]["up"] == 0
+    line = ladder.markdown_line(steps)
+    assert "robust -> l2 -0.433" in line and "0/3 up, falls" in line
