@@ -98,7 +98,7 @@ def freeze_batch_norms(module: nn.Module) -> None:
     from torchvision.ops import FrozenBatchNorm2d
 
     for name, child in module.named_children():
-        if isinstance(child, nn.BatchNorm2d) and child.track_running_stats and child.running_mean is not None:
+        if isinstance(child, nn.BatchNorm2d) and child.running_mean is not None:  # None: it normalizes by the batch
             frozen = FrozenBatchNorm2d(child.num_features, eps=child.eps).to(child.running_mean.device)
             with torch.no_grad():
                 frozen.running_mean.copy_(child.running_mean)
