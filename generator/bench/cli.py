@@ -68,7 +68,7 @@ from generator.bench.sampling import SAMPLES, ablation_classes
 from generator.engine.models import LITE_MODELS, check_device, load_model
 from generator.engine.recipe import EXTRA, MAIN_STAGES, POST_STAGES, STAGES, WITHOUT, Recipe, stage_recipe, \
     without_name, without_recipe
-from generator.engine.render import render_batch
+from generator.engine.lanes import render_in_lanes
 from generator.engine.targets import class_target, parse_target
 from generator.errors import AtlasError
 from generator.pipeline.config import parse_sets
@@ -210,7 +210,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     reuse = reusable_rows(args.reuse, samples, model.name, report)
     if specs:  # warm-up: the first call pays for lazy initialisation; keep it out of the timings
         first = samples[specs[0].sample]
-        render_batch(model, [class_target(i) for i in first[:batch]], specs[0].recipe.with_(steps=1))
+        render_in_lanes(model, [class_target(i) for i in first[:batch]], specs[0].recipe.with_(steps=1))
     hen = parse_target(LADDER_CLASS).index if first_part and not args.speed else None
     for spec in specs:
         indices = samples[spec.sample]
@@ -320,7 +320,7 @@ def render_ours(model, indices: list[int], recipe, batch: int, amp: bool = False
         sync_device(model.device)
         t = time.perf_counter()
         with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=amp):
-            results = render_batch(model, chunk, recipe)
+            results = render_in_lanes(model, chunk, recipe)
         sync_device(model.device)
         seconds += time.perf_counter() - t
         for r in results:

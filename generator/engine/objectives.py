@@ -1,11 +1,13 @@
 """What each target maximizes: a class logit, or the mean activation of one hidden channel.
 
 One forward pass serves a whole batch of mixed targets. Hooks capture the hidden layers that the
-batch needs; when no target needs the logits, the pass stops after the deepest such layer.
+batch needs; when no target needs the logits, the pass stops after the deepest such layer. A hook only sees the
+passes of the thread that set it: lanes (lanes.py) run the same model on several threads at once.
 """
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 import torch
@@ -23,9 +25,12 @@ def capture(model: LoadedModel, layers: set[str], stop_early: bool):
     acts: dict[str, torch.Tensor] = {}
     modules = dict(model.net.named_modules())
     handles = []
+    owner = threading.get_ident()
 
     def make_hook(name):
         def hook(_m, _i, out):
+            if threading.get_ident() != owner:  # another lane's pass through the same module
+                return
             acts[name] = out
             if stop_early and len(acts) == len(layers):
                 raise _Enough

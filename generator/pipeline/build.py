@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from generator.engine.models import architecture_layers, load_model
-from generator.engine.render import render_batch
+from generator.engine.lanes import render_in_lanes
 from generator.errors import EXIT_DONE, EXIT_INTERRUPTED, EXIT_JOBS_FAILED, AtlasError, BuildAborted, disk_full
 from generator.pipeline.budget import TimeBudget, image_steps
 from generator.pipeline.config import AtlasConfig, check_layers, load_config
@@ -105,9 +105,9 @@ def seconds_per_image_step(model, plan_jobs, batch_size: int) -> float:
     sample = plan_jobs[-1]  # a class or channel job: the common recipe
     probe = [sample.target] * min(batch_size, len(plan_jobs))
     steps = min(PROBE_STEPS, sample.recipe.steps)
-    render_batch(model, probe, sample.recipe.with_(steps=2, frames=2))  # warm-up: both views, both shapes
+    render_in_lanes(model, probe, sample.recipe.with_(steps=2, frames=2))  # warm-up: both views, both shapes
     start = time.perf_counter()
-    render_batch(model, probe, sample.recipe.with_(steps=steps, frames=2))
+    render_in_lanes(model, probe, sample.recipe.with_(steps=steps, frames=2))
     return (time.perf_counter() - start) / steps / len(probe)
 
 

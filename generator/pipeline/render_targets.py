@@ -10,7 +10,7 @@ from pathlib import Path
 import imageio.v3 as iio
 
 from generator.engine.models import architecture_layers
-from generator.engine.render import render_batch
+from generator.engine.lanes import render_in_lanes
 from generator.engine.targets import ChannelTarget, check_channel, check_targets
 
 
@@ -31,7 +31,7 @@ def render_targets(model, targets: list, recipe, out: Path, batch_size: int) -> 
     print(f"atlas: rendering {len(targets)} target(s) with {model.name} on {model.device}, recipe {recipe.stage}, "
           f"{recipe.steps} steps at {recipe.size} px", file=sys.stderr)
     for start in range(0, len(targets), batch_size):
-        for r in render_batch(model, targets[start:start + batch_size], recipe):
+        for r in render_in_lanes(model, targets[start:start + batch_size], recipe):
             folder = out / r.target.id
             (folder / "frames").mkdir(parents=True, exist_ok=True)
             meta = {"target": r.target.describe(), "model": model.identity, "recipe": recipe.record(), **r.metrics()}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.engine.render import RenderResult, render_batch
+from generator.engine.lanes import render_in_lanes
+from generator.engine.render import RenderResult
 from generator.pipeline.artifacts import package
 
 
@@ -26,7 +27,7 @@ class LocalRunner:
 
 def render_and_package(model, batch, video: dict, on_step=None) -> list[tuple]:
     try:
-        results = render_batch(model, [j.target for j in batch], batch[0].recipe, on_step=on_step)
+        results = render_in_lanes(model, [j.target for j in batch], batch[0].recipe, on_step=on_step)
     except RuntimeError as exc:  # e.g. out of memory: record, do not lose the rest of the build
         results = [RenderResult(j.target, error=f"render failed: {exc}".splitlines()[0]) for j in batch]
     return package_all(model.identity, batch, results, video)
