@@ -4,8 +4,9 @@ torch's threads.
 Why: at batch 8 a small network's operators are too short to keep two intra-op threads busy (every operator ends
 in a barrier), while two lanes of four targets with one thread each never wait on each other: torch releases the
 GIL inside its operators. On this project's 2-core CPU, `full` (192 steps, efficientnet_lite0, 8 classes) took
-6.90 and 7.46 s a class as one batch with 2 threads against 5.56 and 6.07 s in two lanes (1.23x, alternating runs). Every target keeps its own generator and loss term
-(render.py), so a lane renders its targets as the whole batch would, up to float rounding.
+6.90 and 7.46 s a class as one batch with 2 threads against 5.56 and 6.07 s in two lanes (1.23x, alternating runs).
+Every target keeps its own generator and loss term (render.py), so a lane renders its targets as the whole batch
+would, up to float rounding.
 """
 
 from __future__ import annotations
