@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -65,10 +66,10 @@ from generator.bench.peers import LUCENT_LR, LUCENT_STEPS, lucent_available, ren
 from generator.bench.report import (lucent_ratios, machine, make_row, merge_reports, now_stamp, pct,
                                     reference_row, row_id, subset_row, write_report)
 from generator.bench.sampling import SAMPLES, ablation_classes
+from generator.engine.lanes import render_in_lanes
 from generator.engine.models import LITE_MODELS, check_device, load_model
 from generator.engine.recipe import EXTRA, MAIN_STAGES, POST_STAGES, STAGES, WITHOUT, Recipe, stage_recipe, \
     without_name, without_recipe
-from generator.engine.lanes import render_in_lanes
 from generator.engine.targets import class_target, parse_target
 from generator.errors import AtlasError
 from generator.pipeline.config import parse_sets
@@ -78,6 +79,7 @@ JUDGE_MODEL = "efficientnet_lite2"
 SPEED_STAGES = ["blur", "full"]  # speed mode's default: the post's recipe and the tuned one
 LADDER_ROWS = POST_STAGES + list(EXTRA)  # the post's ladder and the stages beyond it, on the ablation sample
 LADDER_CLASS = "hen"  # the post's own class: the ladder is reported on it too
+SHEET_DIR = "_sheet_dir"  # a reusable row's folder, for its sheet: popped before the row is written
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 report.setdefault("ladder_class", {"index": hen, "label": LADDER_CLASS, "stages": {}})
                 report["ladder_class"]["stages"][spec.name] = on_hen
             report["rows"].append(old)
+            copy_sheet(old.pop(SHEET_DIR), old, out)
             log(f"  {spec.name}: reused from {old['reused_from']}")
             continue
         both = indices + [i for i in extra if i not in indices]
@@ -270,17 +273,30 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def sheet(row: dict, images, indices: list[int], out: Path) -> None:
-    """sheet-<row>.jpg: every class of the row (the ladder's class last), labelled, misses in red."""
-    per = {c["index"]: c for c in row["per_class"]}
-    labels = [per[i]["label"] if i in per else LADDER_CLASS for i in indices]
-    hits = [per[i].get("top1", True) if i in per else True for i in indices] if row["judge_top1"] is not None else None
+def sheet_name(row: dict) -> str:
     slug = row["name"].replace(" w/o ", "-wo-").replace(" ", "-")
     home = "ablation" if row["name"] in LADDER_ROWS or row["kind"] == "without" else row["sample"]
     if row["name"] in MAIN_STAGES and row["sample"] == "ablation":
         home = None  # full runs on both samples: its ablation sheet says so
     suffix = "" if row["sample"] == home else f"-{row['sample']}"
-    contact_sheet(images, labels, out / f"sheet-{slug}{suffix}.jpg", hits=hits)
+    return f"sheet-{slug}{suffix}.jpg"
+
+
+def sheet(row: dict, images, indices: list[int], out: Path) -> None:
+    """sheet-<row>.jpg: every class of the row (the ladder's class last), labelled, misses in red."""
+    per = {c["index"]: c for c in row["per_class"]}
+    labels = [per[i]["label"] if i in per else LADDER_CLASS for i in indices]
+    hits = [per[i].get("top1", True) if i in per else True for i in indices] if row["judge_top1"] is not None else None
+    contact_sheet(images, labels, out / sheet_name(row), hits=hits)
+
+
+def copy_sheet(source: Path, row: dict, out: Path) -> None:
+    """A reused row's sheet, from the report it came from (when that folder has it), so every row's sheet in
+    ``out`` shows the pictures its numbers were measured on."""
+    src, dst = source / sheet_name(row), out / sheet_name(row)
+    if src.is_file() and src.resolve() != dst.resolve():
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
 
 
 def add_reference_row(report: dict, out: Path) -> None:
@@ -307,7 +323,8 @@ def reusable_rows(paths: list[str], samples: dict, model_name: str, report: dict
             if r["kind"] not in ("subset", "reference") and old.get("samples", {}).get(r["sample"]) == samples.get(r["sample"]):
                 # a ladder row comes with its result on the ladder's class, when the old report has it
                 extra = {"ladder_class": hen[r["name"]]} if r["sample"] == "ablation" and r["name"] in hen else {}
-                reuse[row_id(r)] = dict(r, reused_from=r.get("reused_from") or old["date"], **extra)
+                reuse[row_id(r)] = dict(r, reused_from=r.get("reused_from") or old["date"], **extra,
+                                        **{SHEET_DIR: Path(path).parent})
         report.setdefault("frozen", old.get("frozen"))
     return reuse
 
@@ -344,6 +361,7 @@ def add_lucent_rows(report: dict, args, model, judge, indices: list[int], sample
     lucent_idx = indices[:args.lucent_classes] if args.lucent_classes else indices
     if old and old["steps"] == steps and old["size"] == args.size and [c["index"] for c in old["per_class"]] == lucent_idx:
         row = old
+        copy_sheet(old.pop(SHEET_DIR), old, out)
         log(f"  lucent: reused from {old['reused_from']}")
     else:
         images, own, seconds = render_lucent(model, lucent_idx, args.size, steps, batch, amp=args.amp, log=log)

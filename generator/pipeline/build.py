@@ -18,8 +18,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from generator.engine.models import architecture_layers, load_model
 from generator.engine.lanes import render_in_lanes
+from generator.engine.models import architecture_layers, load_model
 from generator.errors import EXIT_DONE, EXIT_INTERRUPTED, EXIT_JOBS_FAILED, AtlasError, BuildAborted, disk_full
 from generator.pipeline.budget import TimeBudget, image_steps
 from generator.pipeline.config import AtlasConfig, check_layers, load_config

@@ -103,6 +103,10 @@ def test_bench_runs_on_two_classes(tmp_path):
     again = json.loads((tmp_path / "again" / "latest.json").read_text())
     assert all("reused_from" in r for r in again["rows"] if r["kind"] in ("stage", "without", "peer"))
     assert again["ladder_class"] == report["ladder_class"] and [report_id(r) for r in again["rows"]] == list(rows)
+    # and with their contact sheets, copied from the report they came from (not left stale or missing)
+    for name in sheets:
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
+    assert "_sheet_dir" not in (tmp_path / "again" / "latest.json").read_text()
 
 
 def test_merge_of_parts_equals_the_whole(tmp_path):
