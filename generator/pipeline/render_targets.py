@@ -9,8 +9,8 @@ from pathlib import Path
 
 import imageio.v3 as iio
 
-from generator.engine.models import architecture_layers
 from generator.engine.lanes import render_in_lanes
+from generator.engine.models import architecture_layers
 from generator.engine.targets import ChannelTarget, check_channel, check_targets
 
 
