@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -60,15 +59,17 @@ from pathlib import Path
 import torch
 
 from generator.arguments import Parser, part, positive
+from generator.bench.ladder import LADDER_CLASS, LADDER_ROWS, LADDER_SEEDS, on_class
 from generator.bench.look import contact_sheet, reference_photos
-from generator.bench.metrics import frozen_speedup, sync_device
+from generator.bench.metrics import frozen_speedup, judge_scores, sync_device
 from generator.bench.peers import LUCENT_LR, LUCENT_STEPS, lucent_available, render_lucent
 from generator.bench.report import (lucent_ratios, machine, make_row, merge_reports, now_stamp, pct,
                                     reference_row, row_id, subset_row, write_report)
 from generator.bench.sampling import SAMPLES, ablation_classes
+from generator.bench.sheets import copy_sheet, sheet
 from generator.engine.lanes import render_in_lanes
 from generator.engine.models import LITE_MODELS, check_device, load_model
-from generator.engine.recipe import EXTRA, MAIN_STAGES, POST_STAGES, STAGES, WITHOUT, Recipe, stage_recipe, \
+from generator.engine.recipe import MAIN_STAGES, STAGES, WITHOUT, Recipe, stage_recipe, \
     without_name, without_recipe
 from generator.engine.targets import class_target, parse_target
 from generator.errors import AtlasError
@@ -77,8 +78,6 @@ from generator.pipeline.config import parse_sets
 RENDER_MODEL = "efficientnet_lite0"
 JUDGE_MODEL = "efficientnet_lite2"
 SPEED_STAGES = ["blur", "full"]  # speed mode's default: the post's recipe and the tuned one
-LADDER_ROWS = POST_STAGES + list(EXTRA)  # the post's ladder and the stages beyond it, on the ablation sample
-LADDER_CLASS = "hen"  # the post's own class: the ladder is reported on it too
 SHEET_DIR = "_sheet_dir"  # a reusable row's folder, for its sheet: popped before the row is written
 
 
@@ -221,8 +220,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if old and old["recipe"] == json.loads(json.dumps(spec.recipe.knobs())) and (not extra or "ladder_class" in old):
             on_hen = old.pop("ladder_class", None)
             if extra:
-                report.setdefault("ladder_class", {"index": hen, "label": LADDER_CLASS, "stages": {}})
-                report["ladder_class"]["stages"][spec.name] = on_hen
+                add_ladder_class(report, spec.name, ladder_class_entry(model, judge, spec.recipe, hen, on_hen))
             report["rows"].append(old)
             copy_sheet(old.pop(SHEET_DIR), old, out)
             log(f"  {spec.name}: reused from {old['reused_from']}")
@@ -232,9 +230,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         row = make_row(spec.name, spec.kind, spec.sample, both, images, own, seconds, spec.recipe.steps,
                        spec.recipe.size, min(batch, len(both)), judge, recipe=spec.recipe.knobs(), view=spec.recipe.view)
         if extra:  # the ladder's class is reported on its own, the row stays on the sample
-            report.setdefault("ladder_class", {"index": hen, "label": LADDER_CLASS, "stages": {}})
             mine = next(c for c in row["per_class"] if c["index"] == hen)
-            report["ladder_class"]["stages"][spec.name] = {k: mine.get(k) for k in ("p", "top1", "top5")}
+            add_ladder_class(report, spec.name, ladder_class_entry(model, judge, spec.recipe, hen, mine))
             if hen not in indices:
                 row = dict(subset_row(row, indices, ""), name=spec.name, kind=spec.kind)
         report["rows"].append(row)
@@ -247,6 +244,23 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         add_lucent_rows(report, args, model, judge, samples[main_sample], main_sample, batch, reuse.get(
             f"lucent @ {main_sample}"), out)
     return write_report(report, out)
+
+
+def add_ladder_class(report: dict, stage: str, entry: dict) -> None:
+    index = parse_target(LADDER_CLASS).index
+    report.setdefault("ladder_class", {"index": index, "label": LADDER_CLASS, "stages": {}})["stages"][stage] = entry
+
+
+def ladder_class_entry(model, judge, recipe: Recipe, index: int, first: dict) -> dict:
+    """The ladder's class at one stage, over LADDER_SEEDS renders: ``first`` scores the row's own render (the
+    recipe's seed), the others are rendered here with the next seeds. A complete entry (reused) is kept as it is."""
+    if len(first.get("seeds", ())) == LADDER_SEEDS:
+        return first
+    scores = [first]
+    for k in range(1, LADDER_SEEDS):
+        images, _, _ = render_ours(model, [index], recipe.with_(seed=recipe.seed + k), 1)
+        scores += judge_scores(judge, images, [index])
+    return on_class(scores)
 
 
 def speed_model(name: str, device):
@@ -271,32 +285,6 @@ def read_report(path: str) -> dict:
 
 def log(message: str) -> None:
     print(message, flush=True)
-
-
-def sheet_name(row: dict) -> str:
-    slug = row["name"].replace(" w/o ", "-wo-").replace(" ", "-")
-    home = "ablation" if row["name"] in LADDER_ROWS or row["kind"] == "without" else row["sample"]
-    if row["name"] in MAIN_STAGES and row["sample"] == "ablation":
-        home = None  # full runs on both samples: its ablation sheet says so
-    suffix = "" if row["sample"] == home else f"-{row['sample']}"
-    return f"sheet-{slug}{suffix}.jpg"
-
-
-def sheet(row: dict, images, indices: list[int], out: Path) -> None:
-    """sheet-<row>.jpg: every class of the row (the ladder's class last), labelled, misses in red."""
-    per = {c["index"]: c for c in row["per_class"]}
-    labels = [per[i]["label"] if i in per else LADDER_CLASS for i in indices]
-    hits = [per[i].get("top1", True) if i in per else True for i in indices] if row["judge_top1"] is not None else None
-    contact_sheet(images, labels, out / sheet_name(row), hits=hits)
-
-
-def copy_sheet(source: Path, row: dict, out: Path) -> None:
-    """A reused row's sheet, from the report it came from (when that folder has it), so every row's sheet in
-    ``out`` shows the pictures its numbers were measured on."""
-    src, dst = source / sheet_name(row), out / sheet_name(row)
-    if src.is_file() and src.resolve() != dst.resolve():
-        out.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
 
 
 def add_reference_row(report: dict, out: Path) -> None:

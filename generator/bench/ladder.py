@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.engine.recipe import LADDER
+from generator.engine.recipe import EXTRA, LADDER, POST_STAGES
 
 RESAMPLES = 4000
+LADDER_ROWS = POST_STAGES + list(EXTRA)  # the post's ladder and the stages beyond it, on the ablation sample
+LADDER_CLASS = "hen"  # the post's own class: the ladder is reported on it too
+# renders of the ladder's class per stage, each from its own seed: one render of one class swings by 0.2 in p
+# (hen at the robust stage: 0.16 with seed 0, 0.00 with seed 1), so a stage's p on it is a mean over seeds
+LADDER_SEEDS = 4
 
 
 def carried_stages() -> list[str]:
@@ -45,6 +50,14 @@ def ladder_steps(rows: list[dict], sample: str = "ablation", seed: int = 0) -> l
                       "low": round(low, 4), "high": round(high, 4), "up": int((diff > 0).sum()),
                       "classes": len(common), "verdict": verdict(low, high)})
     return steps
+
+
+def on_class(scores: list[dict]) -> dict:
+    """The ladder's class at one stage, from the judge's scores of its renders (one per seed): mean p, the share
+    of renders in its top-1 and top-5, and each render's p."""
+    n = len(scores)
+    return {"p": round(sum(s["p"] for s in scores) / n, 5), "top1": sum(bool(s["top1"]) for s in scores) / n,
+            "top5": sum(bool(s["top5"]) for s in scores) / n, "seeds": [round(s["p"], 5) for s in scores]}
 
 
 def markdown_line(steps: list[dict]) -> str:

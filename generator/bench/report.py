@@ -131,8 +131,10 @@ def markdown(report: dict) -> str:
     lines.append("")
     if report.get("ladder_class"):
         hen = report["ladder_class"]
-        lines.append(f"Ladder on {hen['label']} (class {hen['index']}): judge p(target) per stage: "
-                     + ", ".join(f"{s} {v['p']:.3f}" for s, v in hen["stages"].items()))
+        lines.append(f"Ladder on {hen['label']} (class {hen['index']}): judge p(target) per stage, the mean of its "
+                     "renders (one per seed) with each render's p in brackets: " + ", ".join(
+                         f"{s} {v['p']:.3f}" + (" [" + " ".join(f"{p:.2f}" for p in v["seeds"]) + "]" if v.get("seeds") else "")
+                         for s, v in hen["stages"].items()))
         lines.append("")
     if report.get("ladder_steps"):
         lines += [ladder.markdown_line(report["ladder_steps"]), ""]

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from generator.bench import cli, look, peers, sampling
+from generator.bench import cli, ladder, look, peers, sampling
 from generator.bench.report import row_id as report_id
 from generator.engine.recipe import MAIN_STAGES
 
@@ -86,6 +86,8 @@ def test_bench_runs_on_two_classes(tmp_path):
         assert 0 <= row["judge_top1"] <= row["judge_top5"] <= 1
     assert [c["index"] for c in rows["naive @ ablation"]["per_class"]] == report["samples"]["ablation"]
     assert set(report["ladder_class"]["stages"]) == {"naive"} and report["ladder_class"]["label"] == "hen"
+    on_hen = report["ladder_class"]["stages"]["naive"]  # hen rendered once per seed, p their mean
+    assert len(on_hen["seeds"]) == ladder.LADDER_SEEDS and on_hen["p"] == pytest.approx(np.mean(on_hen["seeds"]), abs=1e-4)
     assert report["ladder_steps"] == []  # one stage: no step to read (tests/bench/test_ladder.py reads some)
     assert report["frozen"]["ratio"] > 0
     md = (out / "latest.md").read_text()

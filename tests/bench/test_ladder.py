@@ -31,3 +31,10 @@ def test_a_clear_fall_and_the_report_line():
     assert steps[0]["verdict"] == "falls" and steps[0]["up"] == 0
     line = ladder.markdown_line(steps)
     assert "robust -> l2 -0.433" in line and "0/3 up, falls" in line
+
+
+def test_the_ladder_class_is_the_mean_of_its_renders():
+    scores = [{"p": 0.16, "top1": True, "top5": True, "judge_pred": 8}, {"p": 0.0, "top1": False, "top5": False},
+              {"p": 0.2, "top1": True, "top5": True}, {"p": 0.04, "top1": False, "top5": True}]
+    entry = ladder.on_class(scores)
+    assert entry == {"p": pytest.approx(0.1), "top1": 0.5, "top5": 0.75, "seeds": [0.16, 0.0, 0.2, 0.04]}
