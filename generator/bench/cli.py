@@ -19,7 +19,8 @@ The rows, each on its own sample (sampling.py):
   - the post's ladder (naive ... blur) and fourier, the full recipe, and the full recipe with each of its
     improvements switched off in turn ("full w/o robust", ...) on the 16-class ablation sample; the ladder also
     renders "hen" and reports p(hen) per stage, and reads each of its steps against the stage before it, class by
-    class, with a bootstrap interval (ladder.py);
+    class, with a bootstrap interval (ladder.py); its rows render every class with 2 seeds and hen with 4, since
+    one render of one class swings by 0.2 in p (renders.py);
   - Lucent 0.1.8 with its defaults (decorrelated FFT image, its standard transforms, Adam lr 0.05, 512 steps) on
     the first 12 classes of the evaluation sample, the main stages on those same classes, and the time ratio;
   - what freezing the weights saves (forward + backward of the input, lite0, 224 px, batch 8).
@@ -34,16 +35,18 @@ Outputs (``--out``, default bench/results/): ``bench-<date>.json`` and ``latest.
 label: the judge missed it). latest.json (schema 2): {"schema", "mode", "command", "date", "machine", "model",
 "weights", "judge", "samples": {name: [index...]}, "rows": [{"name",
 "kind": "stage"|"without"|"peer"|"reference"|"subset", "sample", "steps", "size", "batch", "view", "judge_top1", "judge_top5", "judge_p", "own_top1", "colourfulness",
-"contrast", "hf_share", "s_per_class", "s_per_image_step", "recipe", "per_class": [...]}], "ladder_class",
-"ladder_steps": [{"before", "after", "delta_p", "low", "high", "up", "classes", "verdict"}], "lucent_time_ratio",
-"frozen"}. Shares are fractions in [0, 1]; times are seconds.
+"contrast", "hf_share", "s_per_class", "s_per_image_step", "recipe", "per_class": [...]}] (a ladder row's classes
+also have "seeds": p per seed, the row's own render first), "ladder_class",
+"ladder_steps": [{"before", "after", "delta_p", "low", "high", "up", "classes", "renders", "verdict"}],
+"lucent_time_ratio", "frozen"}. Shares are fractions in [0, 1]; times are seconds.
 
 On a slow or shared machine, split the run: ``--part 0/2`` and ``--part 1/2`` (each takes every other class of
 every sample), then ``--merge A.json B.json`` writes the combined tables.
 
 Modules: sampling (the class samples), metrics (judge, frozen weights), look (colour, contrast, HF share, photos,
-contact sheets), peers (Lucent), ladder (each step of the post's ladder against the one before), report (rows,
-tables, merging parts) and this one, the command. The benchmark is a tool, not a test: tests/bench/ only checks
+contact sheets), sheets (a row's sheet file), renders (a row's renders, and more seeds for the ladder), peers
+(Lucent), ladder (each step of the post's ladder against the one before), report (rows, tables, merging parts) and
+this one, the command. The benchmark is a tool, not a test: tests/bench/ only checks
 that it runs on 2 classes.
 """
 
@@ -52,19 +55,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from generator.arguments import Parser, part, positive
-from generator.bench.ladder import LADDER_CLASS, LADDER_ROWS, LADDER_SEEDS, on_class
+from generator.bench.ladder import LADDER_CLASS, LADDER_ROWS
 from generator.bench.look import contact_sheet, reference_photos
-from generator.bench.metrics import frozen_speedup, judge_scores, sync_device
+from generator.bench.metrics import frozen_speedup
 from generator.bench.peers import LUCENT_LR, LUCENT_STEPS, lucent_available, render_lucent
 from generator.bench.report import (lucent_ratios, machine, make_row, merge_reports, now_stamp, pct,
                                     reference_row, row_id, subset_row, write_report)
+from generator.bench.renders import render_ours, seed_ladder_row
 from generator.bench.sampling import SAMPLES, ablation_classes
 from generator.bench.sheets import copy_sheet, sheet
 from generator.engine.lanes import render_in_lanes
@@ -220,7 +223,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if old and old["recipe"] == json.loads(json.dumps(spec.recipe.knobs())) and (not extra or "ladder_class" in old):
             on_hen = old.pop("ladder_class", None)
             if extra:
-                add_ladder_class(report, spec.name, ladder_class_entry(model, judge, spec.recipe, hen, on_hen))
+                seed_ladder_row(report, old, spec.recipe, hen, on_hen, model, judge, batch)
             report["rows"].append(old)
             copy_sheet(old.pop(SHEET_DIR), old, out)
             log(f"  {spec.name}: reused from {old['reused_from']}")
@@ -231,9 +234,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                        spec.recipe.size, min(batch, len(both)), judge, recipe=spec.recipe.knobs(), view=spec.recipe.view)
         if extra:  # the ladder's class is reported on its own, the row stays on the sample
             mine = next(c for c in row["per_class"] if c["index"] == hen)
-            add_ladder_class(report, spec.name, ladder_class_entry(model, judge, spec.recipe, hen, mine))
             if hen not in indices:
                 row = dict(subset_row(row, indices, ""), name=spec.name, kind=spec.kind)
+            seed_ladder_row(report, row, spec.recipe, hen, mine, model, judge, batch)
         report["rows"].append(row)
         sheet(row, images, both, out)
         log(f"  {row_id(row)}: top1 {pct(row['judge_top1'])} top5 {pct(row['judge_top5'])} own {pct(row['own_top1'])} "
@@ -244,23 +247,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         add_lucent_rows(report, args, model, judge, samples[main_sample], main_sample, batch, reuse.get(
             f"lucent @ {main_sample}"), out)
     return write_report(report, out)
-
-
-def add_ladder_class(report: dict, stage: str, entry: dict) -> None:
-    index = parse_target(LADDER_CLASS).index
-    report.setdefault("ladder_class", {"index": index, "label": LADDER_CLASS, "stages": {}})["stages"][stage] = entry
-
-
-def ladder_class_entry(model, judge, recipe: Recipe, index: int, first: dict) -> dict:
-    """The ladder's class at one stage, over LADDER_SEEDS renders: ``first`` scores the row's own render (the
-    recipe's seed), the others are rendered here with the next seeds. A complete entry (reused) is kept as it is."""
-    if len(first.get("seeds", ())) == LADDER_SEEDS:
-        return first
-    scores = [first]
-    for k in range(1, LADDER_SEEDS):
-        images, _, _ = render_ours(model, [index], recipe.with_(seed=recipe.seed + k), 1)
-        scores += judge_scores(judge, images, [index])
-    return on_class(scores)
 
 
 def speed_model(name: str, device):
@@ -315,26 +301,6 @@ def reusable_rows(paths: list[str], samples: dict, model_name: str, report: dict
                                         **{SHEET_DIR: Path(path).parent})
         report.setdefault("frozen", old.get("frozen"))
     return reuse
-
-
-def render_ours(model, indices: list[int], recipe, batch: int, amp: bool = False):
-    """Render every class with ``recipe`` in batches; returns (images, own_top1 hits, seconds)."""
-    images, own, seconds = [], [], 0.0
-    for s in range(0, len(indices), batch):
-        chunk = [class_target(i) for i in indices[s:s + batch]]
-        sync_device(model.device)
-        t = time.perf_counter()
-        with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=amp):
-            results = render_in_lanes(model, chunk, recipe)
-        sync_device(model.device)
-        seconds += time.perf_counter() - t
-        for r in results:
-            if not r.ok:
-                raise AtlasError(f"bench: {recipe.stage} failed on {r.target.label}: {r.error}")
-            images.append(r.image)
-            own.append(bool(r.top5) and r.top5[0]["index"] == r.target.index)
-        log(f"  {recipe.stage}: {min(s + batch, len(indices))}/{len(indices)} classes, {seconds:.1f}s")
-    return images, own, seconds
 
 
 def add_lucent_rows(report: dict, args, model, judge, indices: list[int], sample: str, batch: int, old: dict | None,

@@ -87,7 +87,10 @@ def test_bench_runs_on_two_classes(tmp_path):
     assert [c["index"] for c in rows["naive @ ablation"]["per_class"]] == report["samples"]["ablation"]
     assert set(report["ladder_class"]["stages"]) == {"naive"} and report["ladder_class"]["label"] == "hen"
     on_hen = report["ladder_class"]["stages"]["naive"]  # hen rendered once per seed, p their mean
-    assert len(on_hen["seeds"]) == ladder.LADDER_SEEDS and on_hen["p"] == pytest.approx(np.mean(on_hen["seeds"]), abs=1e-4)
+    assert len(on_hen["seeds"]) == ladder.CLASS_SEEDS and on_hen["p"] == pytest.approx(np.mean(on_hen["seeds"]), abs=1e-4)
+    for c in rows["naive @ ablation"]["per_class"]:  # so is every class of a ladder row, its own render first
+        assert len(c["seeds"]) == ladder.ROW_SEEDS and c["seeds"][0] == round(c["p"], 5)
+    assert "seeds" not in rows["full w/o blur @ ablation"]["per_class"][0]  # not a ladder row
     assert report["ladder_steps"] == []  # one stage: no step to read (tests/bench/test_ladder.py reads some)
     assert report["frozen"]["ratio"] > 0
     md = (out / "latest.md").read_text()

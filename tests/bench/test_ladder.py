@@ -33,6 +33,19 @@ def test_a_clear_fall_and_the_report_line():
     assert "robust -> l2 -0.433" in line and "0/3 up, falls" in line
 
 
+def test_a_step_reads_the_mean_of_each_class_renders():
+    one, two = row("robust", [0.2, 0.4]), row("l2", [0.1, 0.1])
+    for c, seeds in zip(two["per_class"], ([0.1, 0.5], [0.1, 0.7])):  # its own render first, then seed 1
+        c["seeds"] = seeds
+    (step,) = ladder.ladder_steps([one, two])
+    assert step["delta_p"] == pytest.approx(0.05) and step["renders"] == 1  # (0.3 - 0.2 + 0.4 - 0.4) / 2
+    for c, seeds in zip(one["per_class"], ([0.2, 0.2], [0.4, 0.2])):
+        c["seeds"] = seeds
+    (step,) = ladder.ladder_steps([one, two])
+    assert step["delta_p"] == pytest.approx(0.1) and step["renders"] == 2 and step["up"] == 2
+    assert "the mean of its 2 renders" in ladder.markdown_line([step])
+
+
 def test_the_ladder_class_is_the_mean_of_its_renders():
     scores = [{"p": 0.16, "top1": True, "top5": True, "judge_pred": 8}, {"p": 0.0, "top1": False, "top5": False},
               {"p": 0.2, "top1": True, "top5": True}, {"p": 0.04, "top1": False, "top5": True}]

@@ -8,7 +8,7 @@ from generator.errors import AtlasError
 from generator.engine.models import load_model
 from generator.engine.recipe import stage_recipe
 from generator.engine.render import render_batch
-from generator.engine.targets import ChannelTarget, class_target, resolve_targets
+from generator.engine.targets import class_target, resolve_targets
 from generator.publish.public import OFFLINE_REASON
 
 
