@@ -73,6 +73,11 @@ class LoadedModel:
     def to(self, device) -> "LoadedModel":
         self.net.to(device)
         self.normalize.to(device)
+        # A CPU convolves channels-last (NHWC) tensors faster: `full` on 8 classes in lanes, three alternating runs,
+        # 2.63 s per class against 3.08 s (1.17x). The pictures change as another float rounding changes them (as
+        # frozen batch norms did), not the recipe. A GPU keeps NCHW: not measured there.
+        cpu = torch.device(device).type == "cpu"
+        self.net.to(memory_format=torch.channels_last if cpu else torch.contiguous_format)
         return self
 
     def layer_channels(self) -> dict[str, int]:
@@ -268,9 +273,7 @@ def load_model(name: str = DEFAULT_MODEL, *, weights: str | None = "DEFAULT", fa
         model.requested, model.fallback_reason = name, FALLBACK_REASON
         warn(f"atlas: {name} weights unavailable offline ({exc}); using {fallback} instead (recorded in every artifact)")
         return model
-    if device is not None:
-        model.to(device)
-    return model
+    return model.to(device if device is not None else model.device)
 
 
 def stage_outputs(model: LoadedModel) -> list[str]:
