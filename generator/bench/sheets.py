@@ -34,4 +34,3 @@ def copy_sheet(source: Path, row: dict, out: Path) -> None:
     if src.is_file() and src.resolve() != dst.resolve():
         out.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
-

@@ -65,6 +65,16 @@ def test_resnet18_code_path_with_random_weights():
     assert all(r.ok for r in results)
 
 
+def test_a_cpu_model_runs_channels_last():
+    model = load_model("resnet18", weights=None)  # channels-last convolutions are faster on a CPU (models.py)
+    conv = model.net.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    x = torch.rand(2, 3, 64, 64)
+    plain = model(x)  # the input needs no conversion: a channels-last weight makes the convolution channels-last
+    model.net.to(memory_format=torch.contiguous_format)
+    assert torch.allclose(model(x), plain, atol=1e-4)  # the same function, up to float rounding
+
+
 def test_frozen_batch_norms_compute_what_batch_norm_does_under_the_same_names():
     import torchvision
 
