@@ -50,16 +50,16 @@ def seed_ladder_row(report: dict, row: dict, recipe: Recipe, hen: int, first: di
     """Complete a ladder row's seeds: each class of its sample rendered with ROW_SEEDS seeds in all (p per seed in
     its per_class "seeds"; seed 0 is the row's own render), and the ladder's class with CLASS_SEEDS (its entry in
     the report's ladder_class, from ``first``: the row's own render's score, or a reused entry). What a reused row
-    already has is kept."""
-    todo = [c for c in row["per_class"] if len(c.get("seeds", ())) < ROW_SEEDS]
-    hen_done = len(first.get("seeds", ())) == CLASS_SEEDS
+    already has is kept: only the missing seeds are rendered."""
     base = recipe.seed
-    indices = list(dict.fromkeys([c["index"] for c in todo] + ([] if hen_done else [hen])))
-    more = scores_by_seed(model, judge, recipe, indices, range(base + 1, base + ROW_SEEDS), batch)
-    for c in todo:
-        c["seeds"] = [round(c["p"], 5)] + [round(s["p"], 5) for s in more[c["index"]]]
-    if not hen_done:
-        rest = scores_by_seed(model, judge, recipe, [hen], range(base + ROW_SEEDS, base + CLASS_SEEDS), 1)
-        first = on_class([first] + more[hen] + rest[hen])
+    have = {c["index"]: c.setdefault("seeds", [round(c["p"], 5)]) for c in row["per_class"]}
+    for done in sorted({len(seeds) for seeds in have.values() if len(seeds) < ROW_SEEDS}):
+        indices = [i for i, seeds in have.items() if len(seeds) == done]
+        more = scores_by_seed(model, judge, recipe, indices, range(base + done, base + ROW_SEEDS), batch)
+        for i in indices:
+            have[i].extend(round(s["p"], 5) for s in more[i])
+    if len(first.get("seeds", ())) < CLASS_SEEDS:
+        rest = scores_by_seed(model, judge, recipe, [hen], range(base + 1, base + CLASS_SEEDS), 1)
+        first = on_class([first] + rest[hen])
     stages = report.setdefault("ladder_class", {"index": hen, "label": LADDER_CLASS, "stages": {}})["stages"]
     stages[row["name"]] = first
