@@ -24,7 +24,7 @@ from generator.errors import AtlasError
 REFERENCE_SIZE = 224
 # Knobs added after stores existed, with the value that reproduces the older pixels: at that value a knob is left
 # out of the job key, so a store made by an older version stays valid (a job key is a promise to users).
-KEY_NEUTRAL = {"logprob_weight": 0.0}
+KEY_NEUTRAL = {"logprob_weight": 0.0, "flip": False}
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class Recipe:
     jitter: int = 0  # max shift, px (of a REFERENCE_SIZE image; scaled with size)
     scale: tuple[float, float] = (1.0, 1.0)
     rotate: float = 0.0  # max |angle|, degrees
+    flip: bool = False  # mirror left-right at random (half the steps)
     view: int = 0  # side the model sees each step, px (0 = size); smaller is faster
     # coarse-to-fine: the first coarse_until of the steps show the model a coarse_view px rendering
     # (cheap steps that lay out the picture), the rest the full view (which adds the detail)
@@ -119,6 +120,8 @@ def knob_type_problem(default, value) -> str | None:
     never converted: an int lr stays an int, so job keys made from it stay what they were."""
     if isinstance(default, str):
         return None if isinstance(value, str) else "a string"
+    if isinstance(default, bool):  # before int: a bool is an int to Python
+        return None if isinstance(value, bool) else "true or false"
     if isinstance(default, int):
         return None if isinstance(value, int) and not isinstance(value, bool) else "a whole number"
     if isinstance(default, float):

@@ -149,7 +149,8 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
 
         batch = image if len(alive) == len(targets) else image[alive]  # indexing copies, and so does its backward
         views = random_views(batch, [gens[i] for i in alive], jitter=recipe.jitter, scale=recipe.scale,
-                             rotate=recipe.rotate, view=view_at(recipe, step), reference=REFERENCE_SIZE)
+                             rotate=recipe.rotate, view=view_at(recipe, step), reference=REFERENCE_SIZE,
+                             flip=recipe.flip)
         values, logits = evaluate(model, views, [targets[i] for i in alive])
         loss = -values
         if recipe.logprob_weight and logits is not None:
