@@ -72,7 +72,7 @@ from generator.bench.sampling import SAMPLES, ablation_classes
 from generator.bench.sheets import copy_sheet, sheet
 from generator.engine.lanes import render_in_lanes
 from generator.engine.models import LITE_MODELS, check_device, load_model
-from generator.engine.recipe import MAIN_STAGES, STAGES, WITHOUT, Recipe, stage_recipe, \
+from generator.engine.recipe import MAIN_STAGES, STAGES, WITHOUT, Recipe, recorded, stage_recipe, \
     without_name, without_recipe
 from generator.engine.targets import class_target, parse_target
 from generator.errors import AtlasError
@@ -220,7 +220,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         indices = samples[spec.sample]
         extra = [hen] if spec.name in LADDER_ROWS and spec.sample == "ablation" and hen is not None else []
         old = reuse.get(f"{spec.name} @ {spec.sample}")
-        if old and old["recipe"] == json.loads(json.dumps(spec.recipe.knobs())) and (not extra or "ladder_class" in old):
+        same = old and recorded(old["recipe"]) == json.loads(json.dumps(spec.recipe.record()))  # older reports lack new knobs
+        if same and (not extra or "ladder_class" in old):
             on_hen = old.pop("ladder_class", None)
             if extra:
                 seed_ladder_row(report, old, spec.recipe, hen, on_hen, model, judge, batch)

@@ -104,11 +104,17 @@ class Recipe:
     def record(self) -> dict:
         """The knobs as the store's files record them (meta.json, manifest.json): all but a newer knob at its
         neutral value, so files written for an older recipe read the same."""
-        return {k: v for k, v in self.knobs().items() if not (k in KEY_NEUTRAL and v == KEY_NEUTRAL[k])}
+        return recorded(self.knobs())
 
     def key_knobs(self) -> dict:
         """What a job key hashes: every recorded knob but the stage's name (a name does not change pixels)."""
         return {k: v for k, v in self.record().items() if k != "stage"}
+
+
+def recorded(knobs: dict) -> dict:
+    """Knobs as a store or report records them: a newer knob at its neutral value left out, so a record written
+    before the knob existed compares equal."""
+    return {k: v for k, v in knobs.items() if not (k in KEY_NEUTRAL and v == KEY_NEUTRAL[k])}
 
 
 def is_number(v) -> bool:

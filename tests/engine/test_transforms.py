@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from generator.engine.recipe import stage_recipe
+from generator.engine.recipe import recorded, stage_recipe
 from generator.engine.transforms import draw_affine, random_views
 from generator.errors import AtlasError
 
@@ -41,6 +41,8 @@ def test_a_flip_only_view_is_the_image_or_its_mirror():
 def test_flip_is_a_true_or_false_knob_left_out_of_job_keys_when_off():
     full = stage_recipe("full")
     assert "flip" not in stage_recipe("naive").key_knobs()  # off: keys made before the knob existed stay valid
+    before = {k: v for k, v in full.knobs().items() if k != "flip"}  # a report's recipe from before the knob
+    assert recorded(before) == full.with_(flip=False).record()
     assert full.with_(flip=not full.flip).key_knobs() != full.key_knobs()
     with pytest.raises(AtlasError, match="flip must be true or false"):
         full.with_(flip=1)
