@@ -38,6 +38,8 @@ def test_without_switches_off_one_improvement():
     full = stage_recipe("full")
     assert without_recipe("blur").blur_every == 0 and full.blur_every > 0
     assert without_recipe("gray-init").init == "uniform" and full.init == "gray"
+    robust = without_recipe("robust")  # every random transform off, the mirror too
+    assert (robust.jitter, robust.rotate, robust.flip) == (0, 0.0, False) and full.flip
     assert without_recipe("l2").with_(stage="full", l2=full.l2) == full
     with pytest.raises(AtlasError, match="unknown improvement 'bogus'"):
         without_recipe("bogus")
