@@ -20,6 +20,7 @@ from generator.engine.models import LoadedModel
 from generator.engine.objectives import class_logprob, evaluate
 from generator.engine.params import make_param
 from generator.engine.recipe import REFERENCE_SIZE, Recipe
+from generator.engine.skip_gradient import skip_gradients
 from generator.engine.targets import ClassTarget, Target, imagenet_classes
 from generator.engine.transforms import random_views
 
@@ -151,7 +152,8 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
         views = random_views(batch, [gens[i] for i in alive], jitter=recipe.jitter, scale=recipe.scale,
                              rotate=recipe.rotate, view=view_at(recipe, step), reference=REFERENCE_SIZE,
                              flip=recipe.flip)
-        values, logits = evaluate(model, views, [targets[i] for i in alive])
+        with skip_gradients(model.net, recipe.residual_grad):  # shapes this pass's backward, not its values
+            values, logits = evaluate(model, views, [targets[i] for i in alive])
         loss = -values
         if recipe.logprob_weight and logits is not None:
             loss = loss - recipe.logprob_weight * class_logprob(logits, [targets[i] for i in alive])
