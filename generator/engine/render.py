@@ -20,7 +20,7 @@ from generator.engine.models import LoadedModel
 from generator.engine.objectives import class_logprob, evaluate
 from generator.engine.params import make_param
 from generator.engine.recipe import REFERENCE_SIZE, Recipe
-from generator.engine.skip_gradient import skip_gradients
+from generator.engine.skip_gradient import residual_branch_ends, skip_gradients
 from generator.engine.targets import ClassTarget, Target, imagenet_classes
 from generator.engine.transforms import random_views
 
@@ -127,6 +127,7 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
     optimizer = make_optimizer(param.parameters(), recipe)
     record_at = set(frame_schedule(recipe.steps, recipe.frames))
     alive = list(range(len(targets)))
+    branch_ends = residual_branch_ends(model.net) if recipe.residual_grad != 1.0 else []
 
     def fail(i: int, what: str, step: int) -> None:
         results[i].error = f"{what} became NaN/Inf at step {step}; try a lower lr"
@@ -152,7 +153,7 @@ def render_batch(model: LoadedModel, targets: list[Target], recipe: Recipe, on_s
         views = random_views(batch, [gens[i] for i in alive], jitter=recipe.jitter, scale=recipe.scale,
                              rotate=recipe.rotate, view=view_at(recipe, step), reference=REFERENCE_SIZE,
                              flip=recipe.flip)
-        with skip_gradients(model.net, recipe.residual_grad):  # shapes this pass's backward, not its values
+        with skip_gradients(branch_ends, recipe.residual_grad):  # shapes this pass's backward, not its values
             values, logits = evaluate(model, views, [targets[i] for i in alive])
         loss = -values
         if recipe.logprob_weight and logits is not None:

@@ -37,10 +37,11 @@ def residual_branch_ends(net: nn.Module) -> list[nn.Module]:
 
 
 @contextmanager
-def skip_gradients(net: nn.Module, gamma: float):
-    """While open, this thread's backward passes scale the gradient through every residual branch by ``gamma``. Other
-    threads (lanes.py renders several batches side by side on one model) are untouched."""
-    if gamma == 1.0:
+def skip_gradients(branch_ends: list[nn.Module], gamma: float):
+    """While open, this thread's backward passes scale the gradient through every branch ending in ``branch_ends``
+    (from ``residual_branch_ends``, found once per render rather than every step) by ``gamma``. Other threads
+    (lanes.py renders several batches side by side on one model) are untouched."""
+    if gamma == 1.0 or not branch_ends:
         yield
         return
     owner = threading.get_ident()
@@ -50,7 +51,7 @@ def skip_gradients(net: nn.Module, gamma: float):
             return None
         return gamma * out + ((1.0 - gamma) * out).detach()  # the same value; the gradient scaled by gamma
 
-    handles = [end.register_forward_hook(hook) for end in residual_branch_ends(net)]
+    handles = [end.register_forward_hook(hook) for end in branch_ends]
     try:
         yield
     finally:
