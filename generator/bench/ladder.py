@@ -17,16 +17,22 @@ RESAMPLES = 4000
 LADDER_ROWS = POST_STAGES + list(EXTRA)  # the post's ladder and the stages beyond it, on the ablation sample
 LADDER_CLASS = "hen"  # the post's own class: the ladder is reported on it too
 # Renders per class and stage, each from its own seed: one render of one class swings by 0.2 in p (hen at the
-# robust stage: 0.16 with seed 0, 0.00 with seed 1), so a ladder step compares means over seeds: 3 per class of
-# the sample (each adds a render of the whole row; with 2, robust -> l2 rose by 0.00 with one seed and 0.14 with
-# the other), 4 for the ladder's own class (renders.py makes them)
-ROW_SEEDS = 3
+# robust stage: 0.16 with seed 0, 0.00 with seed 1), so a ladder step compares means over seeds. 6 per class of the
+# sample for the stages whose steps are read: 3 left robust -> l2 at +0.064 [-0.010, +0.138], 6 narrowed it to
+# +0.033 [-0.017, +0.082] (and l2 -> blur from [+0.060, +0.290] to [+0.085, +0.290]). A detour (sgd) or a stage
+# beyond the post (fourier) ends no step and keeps its one render. 4 for the ladder's own class (renders.py).
+ROW_SEEDS = 6
 CLASS_SEEDS = 4
 
 
 def carried_stages() -> list[str]:
     """The post's stages that the later ones keep, in order (the sgd detour is left out)."""
     return [s.name for s in LADDER if s.carried]
+
+
+def row_seeds(stage: str) -> int:
+    """Renders per class that a ladder row gets: ROW_SEEDS where a step reads the row, else its own render."""
+    return ROW_SEEDS if stage in carried_stages() else 1
 
 
 def verdict(low: float, high: float) -> str:

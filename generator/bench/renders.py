@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from generator.bench.ladder import CLASS_SEEDS, LADDER_CLASS, ROW_SEEDS, on_class
+from generator.bench.ladder import CLASS_SEEDS, LADDER_CLASS, on_class, row_seeds
 from generator.bench.metrics import judge_scores, sync_device
 from generator.engine.lanes import render_in_lanes
 from generator.engine.recipe import Recipe
@@ -47,15 +47,15 @@ def scores_by_seed(model, judge, recipe: Recipe, indices: list[int], seeds, batc
 
 
 def seed_ladder_row(report: dict, row: dict, recipe: Recipe, hen: int, first: dict, model, judge, batch: int) -> None:
-    """Complete a ladder row's seeds: each class of its sample rendered with ROW_SEEDS seeds in all (p per seed in
+    """Complete a ladder row's seeds: each class of its sample rendered with row_seeds() seeds in all (p per seed in
     its per_class "seeds"; seed 0 is the row's own render), and the ladder's class with CLASS_SEEDS (its entry in
     the report's ladder_class, from ``first``: the row's own render's score, or a reused entry). What a reused row
     already has is kept: only the missing seeds are rendered."""
-    base = recipe.seed
+    base, wanted = recipe.seed, row_seeds(row["name"])
     have = {c["index"]: c.setdefault("seeds", [round(c["p"], 5)]) for c in row["per_class"]}
-    for done in sorted({len(seeds) for seeds in have.values() if len(seeds) < ROW_SEEDS}):
+    for done in sorted({len(seeds) for seeds in have.values() if len(seeds) < wanted}):
         indices = [i for i, seeds in have.items() if len(seeds) == done]
-        more = scores_by_seed(model, judge, recipe, indices, range(base + done, base + ROW_SEEDS), batch)
+        more = scores_by_seed(model, judge, recipe, indices, range(base + done, base + wanted), batch)
         for i in indices:
             have[i].extend(round(s["p"], 5) for s in more[i])
     if len(first.get("seeds", ())) < CLASS_SEEDS:

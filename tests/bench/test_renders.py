@@ -31,3 +31,14 @@ def test_a_new_row_gets_every_seed_and_a_reused_one_only_the_missing(monkeypatch
     assert calls == [([1], [ladder.ROW_SEEDS - 1])]
     assert [len(c["seeds"]) for c in row["per_class"]] == [ladder.ROW_SEEDS] * 2
     assert report["ladder_class"]["stages"]["robust"] == on_hen
+
+
+def test_a_row_no_step_reads_keeps_its_own_render(monkeypatch):
+    calls = []
+    monkeypatch.setattr(renders, "scores_by_seed", fake_scores(calls))
+    row = {"name": "sgd", "per_class": [{"index": 1, "p": 0.5}]}
+    report = {}
+    renders.seed_ladder_row(report, row, stage_recipe("sgd"), 8, {"p": 0.0, "top1": True, "top5": True}, None, None, 4)
+    assert calls == [([8], list(range(1, ladder.CLASS_SEEDS)))]  # hen's seeds only: the recipe page shows every stage
+    assert row["per_class"][0]["seeds"] == [0.5]
+    assert ladder.row_seeds("l2") == ladder.ROW_SEEDS and ladder.row_seeds("fourier") == 1
