@@ -19,8 +19,9 @@ The rows, each on its own sample (sampling.py):
   - the post's ladder (naive ... blur) and fourier, the full recipe, and the full recipe with each of its
     improvements switched off in turn ("full w/o robust", ...) on the 16-class ablation sample; the ladder also
     renders "hen" and reports p(hen) per stage, and reads each of its steps against the stage before it, class by
-    class, with a bootstrap interval (ladder.py); its rows render every class with several seeds and hen with more
-    (ladder.ROW_SEEDS, CLASS_SEEDS), since one render of one class swings by 0.2 in p (renders.py);
+    class, with a bootstrap interval (ladder.py); the rows those steps read render every class with several seeds,
+    and hen with several at every stage (ladder.ROW_SEEDS, CLASS_SEEDS), since one render of one class swings by
+    0.2 in p (renders.py);
   - Lucent 0.1.8 with its defaults (decorrelated FFT image, its standard transforms, Adam lr 0.05, 512 steps) on
     the first 12 classes of the evaluation sample, the main stages on those same classes, and the time ratio;
   - what freezing the weights saves (forward + backward of the input, lite0, 224 px, batch 8).

@@ -49,7 +49,7 @@ def test_ladder_stage_within_an_atlas_keeps_its_own_steps_and_the_atlas_size_see
     base = stage_recipe("full", size=96, seed=3, frames=16, steps=50)
     blur = ladder_recipe(base, "blur")
     # the pixel stages have a step budget of their own; size, seed and video frames are the atlas's
-    assert blur.steps == stage_recipe("blur").steps == 256 and (blur.size, blur.seed, blur.frames) == (96, 3, 16)
+    assert blur.steps == stage_recipe("blur").steps == 512 and (blur.size, blur.seed, blur.frames) == (96, 3, 16)
     assert blur.param == "pixel" and blur.blur_every == stage_recipe("blur").blur_every
     assert ladder_recipe(base, "fourier").steps == 128
     assert ladder_recipe(base, "full") == base  # the atlas's own stage is its class job
