@@ -18,9 +18,10 @@ LADDER_ROWS = POST_STAGES + list(EXTRA)  # the post's ladder and the stages beyo
 LADDER_CLASS = "hen"  # the post's own class: the ladder is reported on it too
 # Renders per class and stage, each from its own seed: one render of one class swings by 0.2 in p (hen at the
 # robust stage: 0.16 with seed 0, 0.00 with seed 1), so a ladder step compares means over seeds. 6 per class of the
-# sample for the stages whose steps are read: 3 left robust -> l2 at +0.064 [-0.010, +0.138], 6 narrowed it to
-# +0.033 [-0.017, +0.082] (and l2 -> blur from [+0.060, +0.290] to [+0.085, +0.290]). A detour (sgd) or a stage
-# beyond the post (fourier) ends no step and keeps its one render. 4 for the ladder's own class (renders.py).
+# sample for the stages whose steps are read: with l2 and blur at 256 steps, 3 left robust -> l2 at +0.064
+# [-0.010, +0.138] and 6 narrowed it to +0.033 [-0.017, +0.082] (l2 -> blur from [+0.060, +0.290] to
+# [+0.085, +0.290]). A detour (sgd) or a stage beyond the post (fourier) ends no step and keeps its one render.
+# 4 for the ladder's own class (renders.py).
 ROW_SEEDS = 6
 CLASS_SEEDS = 4
 
